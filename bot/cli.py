@@ -1,0 +1,57 @@
+"""The `triage` command. Errors are one line on stderr and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import typer
+from typer._click.core import Context  # typer 0.29 vendors click; this is its Context base
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from bot.commands import cases, db, staff
+from bot.commands.context import err_console
+from models.errors import DomainError
+
+
+class OneLineErrors(TyperGroup):
+    """Turns every error below the root command into one readable line and exit status 1 or 2."""
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except DomainError as exc:
+            err_console.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if os.environ.get("TRIAGE_DEBUG"):
+                raise
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
+            err_console.print(
+                f"error: unexpected {type(exc).__name__}: {first_line} (set TRIAGE_DEBUG=1 for the traceback)",
+                markup=False,
+            )
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    cls=OneLineErrors,
+    help="Complaint and service-request triage for social landlords (Housing Ombudsman Code 2024).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(staff.app, name="staff")
+app.add_typer(cases.app, name="cases")
+
+
+def main() -> None:
+    app(prog_name="triage")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Configuration from TRIAGE_* environment variables, turned into the typed settings each package takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.database import DatabaseSettings
+
+
+class TriageSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    data_dir: Path = Path("triage-data")
+    database_url: str | None = None
+
+    def database(self) -> DatabaseSettings:
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
+        return DatabaseSettings(url=url)
+
+
+def load_settings() -> TriageSettings:
+    return TriageSettings()

@@ -1,0 +1,1 @@
+"""The message classifier: model, hand-written training data, definition drafting and flags."""

@@ -1,0 +1,1 @@
+"""IMAP email and chat intake: parsing, de-duplication and threading."""

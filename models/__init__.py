@@ -1,0 +1,4 @@
+"""SQLModel tables, lifecycle rules, repository functions, database and migrations.
+
+Imports no other package of ours: dependencies point inwards.
+"""

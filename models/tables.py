@@ -1,0 +1,27 @@
+"""Imports every table module so that SQLModel's metadata knows the whole schema."""
+
+from models.cases import Case, Deadline, Extension, ReferenceCounter, StageResponse
+from models.classification import Classification, TriageDecision
+from models.messages import Attachment, InboundMessage
+from models.outbox import OutboxItem
+from models.people import ContactRestriction, Resident, StaffMember, SupportNeed
+from models.records import AuditEvent, Correspondence
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "Case",
+    "Classification",
+    "ContactRestriction",
+    "Correspondence",
+    "Deadline",
+    "Extension",
+    "InboundMessage",
+    "OutboxItem",
+    "ReferenceCounter",
+    "Resident",
+    "StaffMember",
+    "StageResponse",
+    "SupportNeed",
+    "TriageDecision",
+]

@@ -1,0 +1,1 @@
+"""Working-day calendar, Code timescales, jobs, outbox delivery and message templates."""
