@@ -10,7 +10,7 @@ from typer._click.core import Context  # typer 0.29 vendors click; this is its C
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from bot.commands import cases, db, staff
+from bot.commands import cases, classifier, db, staff
 from bot.commands.context import err_console
 from models.errors import DomainError
 
@@ -47,6 +47,9 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(staff.app, name="staff")
 app.add_typer(cases.app, name="cases")
+app.command()(classifier.classify)
+app.command()(classifier.train)
+app.command()(classifier.evaluate)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from classifier.settings import ClassifierSettings
 from models.database import DatabaseSettings
 
 
@@ -18,6 +19,9 @@ class TriageSettings(BaseSettings):
     def database(self) -> DatabaseSettings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
         return DatabaseSettings(url=url)
+
+    def classifier(self) -> ClassifierSettings:
+        return ClassifierSettings(model_dir=self.data_dir / "model")
 
 
 def load_settings() -> TriageSettings:
