@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from classifier.settings import ClassifierSettings
+from intake.settings import IntakeSettings, MailboxSettings, Security
 from models.database import DatabaseSettings
+from scheduler.calendar import ReceiptRule, WorkingCalendar
 
 
 class TriageSettings(BaseSettings):
@@ -15,6 +19,23 @@ class TriageSettings(BaseSettings):
 
     data_dir: Path = Path("triage-data")
     database_url: str | None = None
+    nation: str = "ENG"
+    closure_days: list[date] = Field(default_factory=list)
+    receipt_cutoff: time = time(17, 0)
+    timezone: str = "Europe/London"
+
+    # Email intake (IMAP). Intake is off until a host is set.
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_security: Security = Security.TLS
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_oauth2_token: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_move_to: str | None = None
+    imap_ca_file: Path | None = None
+    imap_poll_seconds: float = 60.0
+    max_message_bytes: int = 25 * 1024 * 1024
 
     def database(self) -> DatabaseSettings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
@@ -22,6 +43,30 @@ class TriageSettings(BaseSettings):
 
     def classifier(self) -> ClassifierSettings:
         return ClassifierSettings(model_dir=self.data_dir / "model")
+
+    def calendar(self) -> WorkingCalendar:
+        """Built on each call (about 50 ms): callers build it once and pass it down."""
+        receipt = ReceiptRule(cutoff=self.receipt_cutoff, timezone=self.timezone)
+        return WorkingCalendar(self.nation, self.closure_days, receipt)
+
+    def mailbox(self) -> MailboxSettings | None:
+        """The IMAP mailbox, or None when intake by email is not configured."""
+        if not self.imap_host:
+            return None
+        return MailboxSettings(
+            host=self.imap_host,
+            port=self.imap_port,
+            security=self.imap_security,
+            username=self.imap_username or "",
+            password=self.imap_password.get_secret_value() if self.imap_password else None,
+            oauth2_token=self.imap_oauth2_token.get_secret_value() if self.imap_oauth2_token else None,
+            folder=self.imap_folder,
+            move_to=self.imap_move_to,
+            ca_file=self.imap_ca_file,
+        )
+
+    def intake(self) -> IntakeSettings:
+        return IntakeSettings(poll_seconds=self.imap_poll_seconds, max_message_bytes=self.max_message_bytes)
 
 
 def load_settings() -> TriageSettings:

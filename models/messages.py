@@ -30,7 +30,10 @@ class InboundMessageBase(SQLModel):
 
 class InboundMessage(InboundMessageBase, table=True):
     __tablename__ = "inbound_message"
-    __table_args__ = (sa.Index("ix_inbound_message_status_received", "status", "received_at"),)
+    __table_args__ = (
+        sa.Index("ix_inbound_message_status_received", "status", "received_at"),
+        sa.Index("ix_inbound_message_sender_received", "sender_address", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
@@ -38,6 +41,8 @@ class InboundMessage(InboundMessageBase, table=True):
     status: MessageStatus = Field(default=MessageStatus.NEW, sa_type=enum_type(MessageStatus))
     # Why a message is auto_generated or quarantined, in words a person can act on.
     status_reason: str | None = Field(default=None, max_length=2000)
+    # For a reply on a case: how the Code reads it in context, e.g. an escalation request (6.10).
+    thread_hint: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 

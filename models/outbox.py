@@ -23,6 +23,8 @@ class OutboxItem(SQLModel, table=True):
     body_text: str = Field(sa_type=sa.Text)
     body_html: str | None = Field(default=None, sa_type=sa.Text)
     headers: dict[str, Any] = Field(default_factory=dict, sa_type=json_type())
+    # The Message-ID we send with, so a reply or a bounce finds its way back to the case.
+    message_id_header: str | None = Field(default=None, max_length=998, index=True)
     case_id: int | None = Field(default=None, foreign_key="triage_case.id", index=True)
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=enum_type(OutboxStatus))
     attempts: int = 0

@@ -1,5 +1,6 @@
 """Imports every table module so that SQLModel's metadata knows the whole schema."""
 
+from models.blobs import Blob, MailboxCheckpoint
 from models.cases import Case, Deadline, Extension, ReferenceCounter, StageResponse
 from models.classification import Classification, TriageDecision
 from models.messages import Attachment, InboundMessage
@@ -10,6 +11,7 @@ from models.records import AuditEvent, Correspondence
 __all__ = [
     "Attachment",
     "AuditEvent",
+    "Blob",
     "Case",
     "Classification",
     "ContactRestriction",
@@ -17,6 +19,7 @@ __all__ = [
     "Deadline",
     "Extension",
     "InboundMessage",
+    "MailboxCheckpoint",
     "OutboxItem",
     "ReferenceCounter",
     "Resident",

@@ -13,8 +13,11 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
 import models.tables  # noqa: F401  (registers every table)
+from classifier.classify import Classifier
+from classifier.model import TriageModel
 from models.database import DatabaseSettings, make_engine
 from tests.servers.common import missing_service
+from tests.servers.dovecot import DovecotServer, imap, start_dovecot
 from tests.servers.postgres import PostgresServer, start_postgres
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -86,3 +89,33 @@ def engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
 def session(engine: sa.Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    server = start_dovecot()
+    if server is None:
+        missing_service("Dovecot (Debian package dovecot-imapd), run as root")
+    assert server is not None
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def folder(dovecot: DovecotServer) -> Iterator[str]:
+    """A fresh mailbox folder per test, so tests never see each other's mail."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    client = imap(dovecot)
+    client.create_folder(name)
+    client.logout()
+    yield name
+    client = imap(dovecot)
+    client.delete_folder(name)
+    client.logout()
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    return Classifier(TriageModel.load())

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -79,6 +80,13 @@ def case_by_reference(session: Session, *, reference: str) -> Case | None:
     if parsed is None:
         return None
     return session.exec(select(Case).where(Case.reference == str(parsed))).first()
+
+
+def cases_by_references(session: Session, *, references: Sequence[str]) -> dict[str, Case]:
+    wanted = sorted({str(parsed) for r in references if (parsed := parse_reference(r)) is not None})
+    if not wanted:
+        return {}
+    return {c.reference: c for c in session.exec(select(Case).where(col(Case.reference).in_(wanted)))}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.messages import InboundMessage, InboundMessageCreate
 
@@ -41,3 +42,46 @@ def messages_for_case(session: Session, *, case_id: int) -> list[InboundMessage]
         .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
     )
     return list(session.exec(query))
+
+
+def duplicate_of(session: Session, *, message_id_header: str | None, content_hash: str) -> InboundMessage | None:
+    """An already stored copy of the same message: same Message-ID and content, or (with no
+    Message-ID) the same content. A sloppy sender reusing a Message-ID for new content is not one."""
+    query = select(InboundMessage).where(InboundMessage.content_hash == content_hash)
+    if message_id_header:
+        query = query.where(InboundMessage.message_id_header == message_id_header)
+    return session.exec(query.order_by(col(InboundMessage.id))).first()
+
+
+def count_from_sender_since(session: Session, *, sender_address: str, since: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.sender_address == sender_address, col(InboundMessage.received_at) >= since)
+    )
+    return int(session.exec(query).one())
+
+
+def messages_by_sources(session: Session, *, source_keys: Sequence[str]) -> dict[str, InboundMessage]:
+    if not source_keys:
+        return {}
+    query = select(InboundMessage).where(col(InboundMessage.source_key).in_(list(source_keys)))
+    return {m.source_key: m for m in session.exec(query)}
+
+
+def messages_by_content_hashes(session: Session, *, hashes: Sequence[str]) -> list[InboundMessage]:
+    if not hashes:
+        return []
+    query = select(InboundMessage).where(col(InboundMessage.content_hash).in_(list(hashes)))
+    return list(session.exec(query.order_by(col(InboundMessage.id))))
+
+
+def sender_counts_since(session: Session, *, senders: Sequence[str], since: datetime) -> dict[str, int]:
+    if not senders:
+        return {}
+    query = (
+        select(InboundMessage.sender_address, func.count())
+        .where(col(InboundMessage.sender_address).in_(list(senders)), col(InboundMessage.received_at) >= since)
+        .group_by(col(InboundMessage.sender_address))
+    )
+    return {sender: int(n) for sender, n in session.exec(query)}
