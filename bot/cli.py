@@ -10,7 +10,7 @@ from typer._click.core import Context  # typer 0.29 vendors click; this is its C
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from bot.commands import cases, classifier, db, deadlines, email, ingest, staff
+from bot.commands import cases, classifier, db, deadlines, email, ingest, outbox, staff
 from bot.commands.context import err_console
 from models.errors import DomainError
 
@@ -53,6 +53,8 @@ app.command()(classifier.evaluate)
 app.command(name="parse-email")(email.parse_email_command)
 app.command()(deadlines.deadlines)
 app.command()(ingest.ingest)
+app.command()(outbox.sweep)
+app.command()(outbox.deliver)
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from classifier.settings import ClassifierSettings
 from intake.settings import IntakeSettings, MailboxSettings, Security
 from models.database import DatabaseSettings
 from scheduler.calendar import ReceiptRule, WorkingCalendar
+from scheduler.letters import LandlordDetails
+from scheduler.mail_settings import SmtpSettings
 
 
 class TriageSettings(BaseSettings):
@@ -36,6 +38,27 @@ class TriageSettings(BaseSettings):
     imap_ca_file: Path | None = None
     imap_poll_seconds: float = 60.0
     max_message_bytes: int = 25 * 1024 * 1024
+
+    # Outgoing mail (SMTP) and who it is from.
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: Security = Security.TLS
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from_address: str = "complaints@landlord.example"
+    smtp_from_name: str = "Complaints team"
+    smtp_ca_file: Path | None = None
+    message_id_domain: str = "triage.landlord.example"
+
+    # The landlord as residents see it in letters.
+    landlord_name: str = "Your landlord"
+    landlord_complaints_email: str = "complaints@landlord.example"
+    landlord_complaints_phone: str = "0300 000 0000"
+    landlord_complaints_policy_url: str | None = None
+    landlord_address: str | None = None
+
+    # The Telegram staff chat that gets alerts (its numeric chat id).
+    staff_chat_id: int | None = None
 
     def database(self) -> DatabaseSettings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
@@ -67,6 +90,31 @@ class TriageSettings(BaseSettings):
 
     def intake(self) -> IntakeSettings:
         return IntakeSettings(poll_seconds=self.imap_poll_seconds, max_message_bytes=self.max_message_bytes)
+
+    def smtp(self) -> SmtpSettings | None:
+        """Outgoing mail, or None when no SMTP server is configured (the outbox then waits)."""
+        if not self.smtp_host:
+            return None
+        return SmtpSettings(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            security=self.smtp_security,
+            username=self.smtp_username,
+            password=self.smtp_password.get_secret_value() if self.smtp_password else None,
+            from_address=self.smtp_from_address,
+            from_name=self.smtp_from_name,
+            message_id_domain=self.message_id_domain,
+            ca_file=self.smtp_ca_file,
+        )
+
+    def landlord(self) -> LandlordDetails:
+        return LandlordDetails(
+            name=self.landlord_name,
+            complaints_email=self.landlord_complaints_email,
+            complaints_phone=self.landlord_complaints_phone,
+            complaints_policy_url=self.landlord_complaints_policy_url,
+            address=self.landlord_address,
+        )
 
 
 def load_settings() -> TriageSettings:

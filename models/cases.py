@@ -83,6 +83,7 @@ class Deadline(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "stage", "kind"),
         sa.Index("ix_deadline_open_due", "met_at", "due_at"),
+        sa.Index("ix_deadline_open_due_on", "met_at", "due_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,6 +95,10 @@ class Deadline(SQLModel, table=True):
     # The due date before any extension, so reports can tell "on time" from "on time after extension".
     original_due_on: date
     met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reminder state, so a sweep finds only what is newly due: the smallest offset (working days
+    # before the due date) already reminded, and the last day an overdue notice went out.
+    reminded_offset: int | None = None
+    overdue_notice_on: date | None = None
 
 
 class Extension(SQLModel, table=True):

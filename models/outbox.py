@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.enums import OutboxChannel, OutboxStatus
+from models.enums import OutboxChannel, OutboxStatus, Party
 from models.types import UTCDateTime, enum_type, json_type
 
 
@@ -26,6 +26,8 @@ class OutboxItem(SQLModel, table=True):
     # The Message-ID we send with, so a reply or a bounce finds its way back to the case.
     message_id_header: str | None = Field(default=None, max_length=998, index=True)
     case_id: int | None = Field(default=None, foreign_key="triage_case.id", index=True)
+    # Who it is for; once sent it is recorded as correspondence on the case with this party (Code 5.12).
+    party: Party = Field(default=Party.RESIDENT, sa_type=enum_type(Party))
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=enum_type(OutboxStatus))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

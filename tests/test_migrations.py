@@ -19,7 +19,7 @@ from models.database import (
 
 
 def test_migrations_have_a_single_head() -> None:
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrade_creates_the_models_schema_and_a_second_upgrade_is_a_no_op(database_url: str) -> None:
@@ -50,7 +50,7 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(database_url:
         upgrade(settings)
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
-        with pytest.raises(DatabaseError, match=r"revision 0000 but this version needs 0002"):
+        with pytest.raises(DatabaseError, match=r"revision 0000 but this version needs 0003"):
             require_current_schema(settings, engine)
     finally:
         engine.dispose()
