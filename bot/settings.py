@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.telegram.settings import BotSettings
 from classifier.settings import ClassifierSettings
 from intake.settings import IntakeSettings, MailboxSettings, Security
 from models.database import DatabaseSettings
@@ -57,8 +58,12 @@ class TriageSettings(BaseSettings):
     landlord_complaints_policy_url: str | None = None
     landlord_address: str | None = None
 
-    # The Telegram staff chat that gets alerts (its numeric chat id).
+    # The Telegram staff chat that gets alerts and triage cards (its numeric chat id).
     staff_chat_id: int | None = None
+    # The Telegram bot. It is off until a token is set; the base URLs are for a local Bot API server.
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str | None = None
+    telegram_base_file_url: str | None = None
 
     def database(self) -> DatabaseSettings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
@@ -105,6 +110,17 @@ class TriageSettings(BaseSettings):
             from_name=self.smtp_from_name,
             message_id_domain=self.message_id_domain,
             ca_file=self.smtp_ca_file,
+        )
+
+    def telegram(self) -> BotSettings | None:
+        """The Telegram bot's settings, or None when no token is configured (the bot is off)."""
+        if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
+            return None
+        return BotSettings(
+            token=self.telegram_token.get_secret_value(),
+            staff_chat_id=self.staff_chat_id,
+            base_url=self.telegram_base_url,
+            base_file_url=self.telegram_base_file_url,
         )
 
     def landlord(self) -> LandlordDetails:

@@ -1,0 +1,1 @@
+"""The Telegram bot: residents' chat intake and staff triage. `app.build_application` wires it."""
