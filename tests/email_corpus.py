@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import functools
-import os
 from pathlib import Path
 
-import pytest
-
 from intake.parsing import ParsedEmail, parse_email
+from tests.servers.common import missing_service
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "emails"
 NOT_MAIL = frozenset({"README.md", "PROVENANCE.md", "manifest.csv"})
@@ -18,10 +16,7 @@ NOT_MAIL = frozenset({"README.md", "PROVENANCE.md", "manifest.csv"})
 def require_corpus() -> Path:
     """The corpus folder; in CI a missing corpus fails the run, elsewhere the test is skipped."""
     if not CORPUS.is_dir():
-        message = f"the email corpus is missing: {CORPUS}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        missing_service(f"the email corpus at {CORPUS}")
     return CORPUS
 
 

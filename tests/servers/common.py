@@ -28,7 +28,7 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 
 def missing_service(what: str) -> None:
     """In CI a missing service fails the run; on a developer's machine the test is skipped."""
-    message = f"{what} is not installed (`bash .ci/run` installs it)"
+    message = f"{what} is missing (`bash .ci/run` installs what a bare machine lacks)"
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
