@@ -37,9 +37,6 @@ class Rule:
             candidates = INDEX.candidates(text)
         return any(c.pattern.search(text) is not None for c in self.clauses if c.id in candidates)
 
-    def check_without_prefilter(self, text: str) -> bool:
-        return any(clause.pattern.search(text) is not None for clause in self.clauses)
-
 
 INDEX = LiteralIndex()
 _clause_ids = itertools.count()

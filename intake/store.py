@@ -1,4 +1,4 @@
-"""Storing one fetched email: raw bytes, parsed fields, attachments, sender, thread and loop checks.
+"""Storing fetched emails: raw bytes, parsed fields, attachments, senders, threads and loop checks.
 
 Runs inside the caller's transaction (flush, never commit): the ingest loop commits a batch and only
 then marks the messages on the server, so a crash at any point loses nothing and doubles nothing.
@@ -241,20 +241,6 @@ def _persist(session: Session, created: list[_New], found: _Lookups, now: dateti
         if case is not None:
             _attach_to_case(session, new.message, case, now)
     session.flush()
-
-
-def store_email(
-    session: Session,
-    *,
-    source_key: str,
-    raw: bytes,
-    parsed: ParsedEmail,
-    received_at: datetime,
-    settings: IntakeSettings,
-    now: datetime,
-) -> StoreOutcome:
-    """Store one message: a batch of one."""
-    return store_emails(session, [Incoming(source_key, raw, parsed, received_at)], settings=settings, now=now)[0]
 
 
 def _new_message(item: Incoming, digest: str, now: datetime) -> InboundMessage:

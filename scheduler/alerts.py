@@ -11,7 +11,7 @@ from models.enums import OutboxChannel, Party
 from models.outbox import OutboxItem
 from models.repository.outbox import NewMessage, enqueue_many
 from scheduler.casework import Casework
-from scheduler.jobs import complaints_officers
+from scheduler.jobs import complaints_officers, staff_email
 from scheduler.letters import DeliveryFailureAlert, render_delivery_failure_alert
 
 ALERT_PREFIX = "delivery-failed:"
@@ -35,17 +35,7 @@ def alert_delivery_failure(session: Session, item: OutboxItem, *, now: datetime,
         work.landlord,
     )
     messages = [
-        NewMessage(
-            key=f"{ALERT_PREFIX}{item.id}:{person.id}",
-            channel=OutboxChannel.EMAIL,
-            recipient=person.email,
-            subject=letter.subject,
-            body_text=letter.text,
-            body_html=letter.html,
-            case_id=item.case_id,
-            message_id_header=work.message_id(f"{ALERT_PREFIX}{item.id}"),
-            party=Party.STAFF,
-        )
+        staff_email(person, f"{ALERT_PREFIX}{item.id}:{person.id}", letter, work, case_id=item.case_id)
         for person in complaints_officers(session)
     ]
     if work.staff_chat_id is not None:

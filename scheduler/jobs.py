@@ -139,7 +139,7 @@ def remind_handlers(session: Session, *, now: datetime, work: Casework) -> Sweep
                     work.landlord,
                 )
                 key = f"remind:{row.reference}:stage{row.stage}:{kind}:T-{offset}:{person.id}"
-                outgoing.append(_to_staff(person, key, letter, work))
+                outgoing.append(staff_email(person, key, letter, work))
             reminded.append({"deadline_id": row.id, "offset": offset})
         if row.due_on < today and (row.overdue_notice_on is None or row.overdue_notice_on < today):
             late = calendar.working_days_between(row.due_on, today)
@@ -159,7 +159,7 @@ def remind_handlers(session: Session, *, now: datetime, work: Casework) -> Sweep
                     work.landlord,
                 )
                 key = f"overdue:{row.reference}:stage{row.stage}:{kind}:{today.isoformat()}:{person.id}"
-                outgoing.append(_to_staff(person, key, letter, work))
+                outgoing.append(staff_email(person, key, letter, work))
             noticed.append({"deadline_id": row.id, "day": today})
     if reminded:
         session.execute(
@@ -270,7 +270,10 @@ def digest_service_requests(session: Session, *, now: datetime, work: Casework) 
     return SweepReport(digests=sent)
 
 
-def _to_staff(person: StaffMember, key: str, letter: Rendered, work: Casework) -> NewMessage:
+def staff_email(
+    person: StaffMember, key: str, letter: Rendered, work: Casework, case_id: int | None = None
+) -> NewMessage:
+    """A letter to a member of staff by email, ready for the outbox."""
     return NewMessage(
         key=key,
         channel=OutboxChannel.EMAIL,
@@ -278,6 +281,7 @@ def _to_staff(person: StaffMember, key: str, letter: Rendered, work: Casework) -
         subject=letter.subject,
         body_text=letter.text,
         body_html=letter.html,
+        case_id=case_id,
         message_id_header=work.message_id(key),
         party=Party.STAFF,
     )
@@ -286,19 +290,7 @@ def _to_staff(person: StaffMember, key: str, letter: Rendered, work: Casework) -
 def _staff_email(
     session: Session, person: StaffMember, *, key: str, letter: Rendered, now: datetime, work: Casework
 ) -> int:
-    _, created = enqueue(
-        session,
-        key=key,
-        channel=OutboxChannel.EMAIL,
-        recipient=person.email,
-        subject=letter.subject,
-        body_text=letter.text,
-        body_html=letter.html,
-        message_id_header=work.message_id(key),
-        party=Party.STAFF,
-        now=now,
-    )
-    return int(created)
+    return enqueue_many(session, messages=[staff_email(person, key, letter, work)], now=now)
 
 
 def _names(session: Session, resident_ids: Sequence[int | None]) -> dict[int | None, str | None]:

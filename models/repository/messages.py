@@ -44,24 +44,6 @@ def messages_for_case(session: Session, *, case_id: int) -> list[InboundMessage]
     return list(session.exec(query))
 
 
-def duplicate_of(session: Session, *, message_id_header: str | None, content_hash: str) -> InboundMessage | None:
-    """An already stored copy of the same message: same Message-ID and content, or (with no
-    Message-ID) the same content. A sloppy sender reusing a Message-ID for new content is not one."""
-    query = select(InboundMessage).where(InboundMessage.content_hash == content_hash)
-    if message_id_header:
-        query = query.where(InboundMessage.message_id_header == message_id_header)
-    return session.exec(query.order_by(col(InboundMessage.id))).first()
-
-
-def count_from_sender_since(session: Session, *, sender_address: str, since: datetime) -> int:
-    query = (
-        select(func.count())
-        .select_from(InboundMessage)
-        .where(InboundMessage.sender_address == sender_address, col(InboundMessage.received_at) >= since)
-    )
-    return int(session.exec(query).one())
-
-
 def messages_by_sources(session: Session, *, source_keys: Sequence[str]) -> dict[str, InboundMessage]:
     if not source_keys:
         return {}
