@@ -10,7 +10,12 @@ from typer._click.core import Context  # typer 0.29 vendors click; this is its C
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from bot.commands import cases, classifier, db, deadlines, email, ingest, outbox, staff
+from bot.commands import cases, classifier, db, deadlines, demo, email, ingest, outbox, staff
+from bot.commands import report as report_command
+from bot.commands import resident as resident_command
+from bot.commands import run as run_command
+from bot.commands import status as status_command
+from bot.commands import survey as survey_command
 from bot.commands.context import err_console
 from models.errors import DomainError
 
@@ -47,14 +52,21 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(staff.app, name="staff")
 app.add_typer(cases.app, name="cases")
+app.add_typer(survey_command.app, name="survey")
+app.add_typer(resident_command.app, name="resident")
 app.command()(classifier.classify)
 app.command()(classifier.train)
 app.command()(classifier.evaluate)
 app.command(name="parse-email")(email.parse_email_command)
 app.command()(deadlines.deadlines)
 app.command()(ingest.ingest)
+app.command()(demo.demo)
 app.command()(outbox.sweep)
 app.command()(outbox.deliver)
+app.command(name="run")(run_command.run)
+app.command(name="status")(status_command.status)
+app.command(name="report")(report_command.report)
+app.command(name="self-assess")(report_command.self_assess_command)
 
 
 def main() -> None:

@@ -1,17 +1,28 @@
-"""Configuration from TRIAGE_* environment variables, turned into the typed settings each package takes."""
+"""Configuration from TRIAGE_* environment variables, turned into the typed settings each package takes.
+
+An optional TOML file (`TRIAGE_CONFIG=/etc/triage/triage.toml`, or `triage run --config PATH`) holds the
+same settings by field name (`imap_host = "..."`); environment variables override it.
+"""
 
 from __future__ import annotations
 
+import os
+import tomllib
 from datetime import date, time
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.telegram.settings import BotSettings
 from classifier.settings import ClassifierSettings
 from intake.settings import IntakeSettings, MailboxSettings, Security
 from models.database import DatabaseSettings
+from models.errors import DomainError
+from reports.settings import ReportSettings
 from scheduler.calendar import ReceiptRule, WorkingCalendar
 from scheduler.letters import LandlordDetails
 from scheduler.mail_settings import SmtpSettings
@@ -19,6 +30,19 @@ from scheduler.mail_settings import SmtpSettings
 
 class TriageSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: the environment overrides the TOML file (none unless `load_settings` gives one).
+        toml = TomlConfigSettingsSource(settings_cls)
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
 
     data_dir: Path = Path("triage-data")
     database_url: str | None = None
@@ -64,6 +88,18 @@ class TriageSettings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_base_file_url: str | None = None
+
+    # The complaints report (`triage report`): homes for CH01 (per 1,000 homes) by stock type, and the
+    # tenancy reference prefixes that mark low-cost home ownership residents (all others count as rental).
+    homes_low_cost_rental: int | None = Field(default=None, ge=0)
+    homes_low_cost_home_ownership: int | None = Field(default=None, ge=0)
+    lcho_tenancy_prefixes: list[str] = Field(default_factory=list)
+
+    # The service (`triage run`): log level and format (JSON lines unless on a terminal), and how long
+    # a stop may take to finish the work in hand before it is abandoned.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=600)
 
     def database(self) -> DatabaseSettings:
         url = self.database_url or f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
@@ -132,6 +168,79 @@ class TriageSettings(BaseSettings):
             address=self.landlord_address,
         )
 
+    def report(self) -> ReportSettings:
+        return ReportSettings(
+            homes_low_cost_rental=self.homes_low_cost_rental,
+            homes_low_cost_home_ownership=self.homes_low_cost_home_ownership,
+            lcho_tenancy_prefixes=tuple(p for p in self.lcho_tenancy_prefixes if p),
+        )
 
-def load_settings() -> TriageSettings:
-    return TriageSettings()
+    def secret_values(self) -> dict[str, str]:
+        """Every configured secret by the variable that holds it: for redacting logs and spotting placeholders."""
+        found = {
+            f"TRIAGE_{name.upper()}": value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr) and value.get_secret_value()
+        }
+        if self.database_url:
+            try:
+                password = make_url(self.database_url).password
+            except ArgumentError:
+                password = None
+            if password:
+                found["TRIAGE_DATABASE_URL"] = str(password)
+        return found
+
+
+CONFIG_ENV = "TRIAGE_CONFIG"
+
+
+class SettingsError(DomainError):
+    """The configuration cannot be used; `problems` says why, one line each (never a secret's value)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def config_path(config_file: Path | None = None) -> Path | None:
+    """The TOML file to read: the one given, else TRIAGE_CONFIG, else none."""
+    if config_file is not None:
+        return config_file
+    value = os.environ.get(CONFIG_ENV, "").strip()
+    return Path(value) if value else None
+
+
+def load_settings(config_file: Path | None = None) -> TriageSettings:
+    """Settings from TRIAGE_* variables over the optional TOML file; SettingsError lists every problem."""
+    path = config_path(config_file)
+    try:
+        return TriageSettings() if path is None else _from_file(path)
+    except ValidationError as exc:
+        raise SettingsError([_describe(error, path) for error in exc.errors()]) from None
+
+
+def _from_file(path: Path) -> TriageSettings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError([f"config file {path} not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([f"config file {path} cannot be read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"config file {path} is not valid TOML: {exc}"]) from None
+    unknown = sorted(set(data) - set(TriageSettings.model_fields))
+    if unknown:
+        raise SettingsError([f"config file {path}: unknown setting {key!r}" for key in unknown])
+
+    class FileSettings(TriageSettings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    return FileSettings()
+
+
+def _describe(error: Any, path: Path | None) -> str:
+    """One line for one validation error: which variable (or file key) and what is wrong, never its value."""
+    field = str(error["loc"][0]) if error.get("loc") else ""
+    where = f"TRIAGE_{field.upper()}" + (f" (or {field} in {path})" if path is not None else "")
+    return f"{where}: {error['msg']}"

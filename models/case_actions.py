@@ -162,10 +162,19 @@ def record_response(
     return response
 
 
-def request_escalation(session: Session, *, case: Case, actor: Actor, now: datetime, reason: str | None = None) -> None:
-    """The resident asked for stage 2 (Code 6.10, 6.12: no reason needed)."""
+def request_escalation(
+    session: Session,
+    *,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    reason: str | None = None,
+    requested_at: datetime | None = None,
+) -> None:
+    """The resident asked for stage 2 (Code 6.10, 6.12: no reason needed). `requested_at` is when their request
+    reached us (a message's receipt), which starts the stage 2 clock; `now` when staff recorded it."""
     state = lifecycle.request_escalation(state_of(session, case), reason=reason)
-    case.escalation_requested_at = now
+    case.escalation_requested_at = requested_at or now
     case.closed_at = None
     _store(
         session,

@@ -55,8 +55,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "triage_read_only"
+
+
 def _sqlite_begin(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    """Take SQLite's write lock at BEGIN, so that waiting is done by busy_timeout.
+
+    A deferred transaction that reads and then writes fails at once with "database is locked" if
+    another connection wrote in between (it cannot upgrade its snapshot), which busy_timeout cannot
+    help; every write path here reads first. Long read-only work (reports) asks for a deferred
+    transaction with `read_only(engine)`, so that it never holds writers up.
+    """
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine and pool, for work that only reads: on SQLite it does not take the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:

@@ -41,8 +41,10 @@ TRANSITIONS: dict[Action, dict[CaseStatus, CaseStatus]] = {
     Action.REQUEST_ESCALATION: {S.STAGE1_RESPONDED: S.STAGE2_REQUESTED, S.CLOSED: S.STAGE2_REQUESTED},
     Action.OPEN_STAGE2: {S.STAGE2_REQUESTED: S.STAGE2_OPEN},
     Action.RESPOND_STAGE2: {S.STAGE2_OPEN: S.STAGE2_RESPONDED},
-    # Code 2.1-2.4: refused before stage 1 opens, or when an escalation is refused.
-    Action.EXCLUDE: {S.RECEIVED: S.EXCLUDED, S.STAGE2_REQUESTED: S.EXCLUDED},
+    # Code 2.1-2.4: refused before stage 1 opens, or when an escalation is refused. Staff log a complaint
+    # with one tap, so a reason to refuse it (court proceedings, over 12 months old) often comes to light
+    # only after it was logged: it may still be refused until the stage 1 response is given.
+    Action.EXCLUDE: {S.RECEIVED: S.EXCLUDED, S.STAGE1_OPEN: S.EXCLUDED, S.STAGE2_REQUESTED: S.EXCLUDED},
     Action.CLOSE: {S.STAGE1_RESPONDED: S.CLOSED, S.STAGE2_RESPONDED: S.CLOSED, S.EXCLUDED: S.CLOSED},
 }
 
@@ -134,6 +136,11 @@ def record_response(state: ComplaintState, *, stage: int, responder_id: int) -> 
 def request_escalation(state: ComplaintState, *, reason: str | None = None) -> ComplaintState:
     """The resident wants stage 2. They need not give any reason (Code 6.12), so `reason` is optional."""
     del reason  # kept on the record by the caller; it never decides anything here
+    if state.status == S.CLOSED and state.exclusion_reason is not None:
+        raise LifecycleError(
+            "This complaint was not accepted (Code 2.4), so it has no stage 1 response to escalate; "
+            "the resident can take the refusal to the Housing Ombudsman."
+        )
     if state.status == S.CLOSED and state.stage != 1:
         raise LifecycleError(
             "Only a complaint closed at stage 1 can be escalated; "

@@ -24,6 +24,8 @@ class ResidentBase(SQLModel):
 class Resident(ResidentBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # When the chat offered to link this Telegram user to their tenancy: the offer is made once only.
+    link_offered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ResidentCreate(ResidentBase):
@@ -69,6 +71,8 @@ class StaffMemberBase(SQLModel):
     name: str = Field(max_length=200)
     email: str = Field(max_length=320, unique=True)
     telegram_user_id: int | None = Field(default=None, sa_type=sa.BigInteger, unique=True)
+    # The @username staff are addressed by in chat (/assign REF @name); refreshed when they use the bot.
+    telegram_username: str | None = Field(default=None, max_length=64, index=True)
     roles: list[StaffRole] = Field(default_factory=list, sa_type=json_type())
     active: bool = True
 

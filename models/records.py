@@ -28,6 +28,8 @@ class AuditEvent(SQLModel, table=True):
     """Who did what, to which case or message, and when. Staff actions are never silent."""
 
     __tablename__ = "audit_event"
+    # The bot asks "which messages have a card?" on every run: answer it from the index alone.
+    __table_args__ = (sa.Index("ix_audit_event_action_message", "action", "message_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(sa_type=UTCDateTime, index=True)

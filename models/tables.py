@@ -7,6 +7,8 @@ from models.messages import Attachment, InboundMessage
 from models.outbox import OutboxItem
 from models.people import ContactRestriction, Resident, StaffMember, SupportNeed
 from models.records import AuditEvent, Correspondence
+from models.service import ServiceHeartbeat
+from models.surveys import SurveyRequest
 
 __all__ = [
     "Attachment",
@@ -23,8 +25,10 @@ __all__ = [
     "OutboxItem",
     "ReferenceCounter",
     "Resident",
+    "ServiceHeartbeat",
     "StaffMember",
     "StageResponse",
     "SupportNeed",
+    "SurveyRequest",
     "TriageDecision",
 ]

@@ -131,15 +131,15 @@ def confirm_triage(
         )
         sent.append(item)
     elif label is Label.SERVICE_REQUEST:
-        case = _new_case(
+        case = new_case(
             session, CaseKind.SERVICE_REQUEST, message, classification=classification, definition=definition, now=now
         )
     elif label is Label.SURVEY_FEEDBACK:
-        case = _new_case(
+        case = new_case(
             session, CaseKind.SURVEY_FEEDBACK, message, classification=classification, definition=definition, now=now
         )
         sent.append(
-            _send_resident(
+            send_resident(
                 session,
                 case,
                 key=f"survey:{case.reference}",
@@ -159,7 +159,7 @@ def confirm_triage(
     return TriageOutcome(decision, case, sent)
 
 
-def _new_case(
+def new_case(
     session: Session,
     kind: CaseKind,
     message: InboundMessage,
@@ -193,9 +193,7 @@ def log_complaint(
     linked_to: Case | None = None,
 ) -> tuple[Case, OutboxItem]:
     """Log at stage 1 (Code 6.2): define it, set its deadlines from receipt, and acknowledge it."""
-    case = _new_case(
-        session, CaseKind.COMPLAINT, message, classification=classification, definition=definition, now=now
-    )
+    case = new_case(session, CaseKind.COMPLAINT, message, classification=classification, definition=definition, now=now)
     if linked_to is not None and linked_to.kind is CaseKind.SERVICE_REQUEST:
         case_actions.link_service_request(session, complaint=case, service_request=linked_to, actor=actor, now=now)
     dates = code_deadlines(
@@ -220,7 +218,7 @@ def escalate(
     reason: str | None = None,
 ) -> Deadline:
     """The resident asked for stage 2 (Code 6.10-6.12): record it and start the stage 2 clock from receipt."""
-    case_actions.request_escalation(session, case=case, actor=actor, now=now, reason=reason)
+    case_actions.request_escalation(session, case=case, actor=actor, now=now, reason=reason, requested_at=requested_at)
     dates = code_deadlines(requested_at, calendar=work.calendar, timescales=work.timescales)
     return _set_due(session, case, 2, DeadlineKind.ACKNOWLEDGE, day=dates.stage2_ack_due, work=work)
 
@@ -283,7 +281,7 @@ def extend(
         ),
         work.landlord,
     )
-    item = _send_resident(
+    item = send_resident(
         session, case, key=f"extension:{case.reference}:stage{stage}:{extension.id}", letter=letter, now=now, work=work
     )
     extension.resident_informed_at = now
@@ -305,7 +303,7 @@ def exclude(session: Session, *, case: Case, reason: str, actor: Actor, now: dat
         ),
         work.landlord,
     )
-    return _send_resident(session, case, key=f"exclusion:{case.reference}", letter=letter, now=now, work=work)
+    return send_resident(session, case, key=f"exclusion:{case.reference}", letter=letter, now=now, work=work)
 
 
 def _set_due(session: Session, case: Case, stage: int, kind: DeadlineKind, *, day: date, work: Casework) -> Deadline:
@@ -336,10 +334,10 @@ def _acknowledge(
         ),
         work.landlord,
     )
-    return _send_resident(session, case, key=f"ack:{case.reference}:stage{stage}", letter=letter, now=now, work=work)
+    return send_resident(session, case, key=f"ack:{case.reference}:stage{stage}", letter=letter, now=now, work=work)
 
 
-def _send_resident(
+def send_resident(
     session: Session, case: Case, *, key: str, letter: Rendered, now: datetime, work: Casework
 ) -> OutboxItem:
     """To the resident by their preferred channel: chat if they wrote by chat and can be reached there."""

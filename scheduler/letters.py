@@ -205,6 +205,33 @@ class SurveyReply:
 
 
 @dataclass(frozen=True)
+class SurveyQuestion:
+    """A satisfaction question about a service request; Code 1.6: it says how to complain too.
+    `about` is a few words saying which request it was (the resident's own, shortened)."""
+
+    resident_name: str | None
+    reference: str
+    question: str
+    about: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.question.strip():
+            raise LetterError("a survey needs a question")
+
+
+@dataclass(frozen=True)
+class LinkConflictAlert:
+    """For staff: a chat resident gave an email address another resident record holds; nothing was merged."""
+
+    chat_resident_id: int
+    telegram_user_id: int
+    chat_name: str | None
+    email: str
+    other_resident_id: int
+    other_name: str | None
+
+
+@dataclass(frozen=True)
 class ExclusionLetter:
     """Code 2.4: why we are not taking it forward, and the right to take that decision to the Ombudsman."""
 
@@ -392,6 +419,16 @@ def render_extension_notice(notice: ExtensionNotice, landlord: LandlordDetails) 
 def render_survey_reply(reply: SurveyReply, landlord: LandlordDetails) -> Rendered:
     subject = f"Thank you for your feedback ({reply.reference})"
     return _render("survey_reply", subject, landlord, reply=reply, greeting=_greeting(reply.resident_name))
+
+
+def render_survey_question(survey: SurveyQuestion, landlord: LandlordDetails) -> Rendered:
+    subject = f"How did we do? ({survey.reference})"
+    return _render("survey_question", subject, landlord, survey=survey, greeting=_greeting(survey.resident_name))
+
+
+def render_link_conflict_alert(alert: LinkConflictAlert, landlord: LandlordDetails) -> Rendered:
+    subject = f"Check a resident's email: resident {alert.chat_resident_id} gave one already on our records"
+    return _render("link_conflict_alert", subject, landlord, alert=alert)
 
 
 def render_exclusion_letter(letter: ExclusionLetter, landlord: LandlordDetails) -> Rendered:

@@ -11,13 +11,18 @@ import pytest
 
 from bot.settings import TriageSettings
 from bot.telegram.cards import (
+    CALLBACK_PATTERN,
+    PROMPT_CALLBACK_PATTERN,
     CardData,
     DecisionLine,
+    PromptKind,
     already_decided_text,
     callback_data,
     card_keyboard,
     flags,
     parse_callback,
+    parse_prompt_callback,
+    prompt_callback_data,
     render_card,
 )
 from bot.telegram.views import (
@@ -161,13 +166,44 @@ def test_callback_data_we_did_not_make_is_ignored(data: str | None) -> None:
     assert parse_callback(data) is None
 
 
-def test_the_keyboard_has_the_four_labels() -> None:
+def test_the_keyboard_has_the_four_labels_then_the_two_prompts() -> None:
     keyboard = card_keyboard(42).to_dict()["inline_keyboard"]
 
     assert [[(b["text"], b["callback_data"]) for b in row] for row in keyboard] == [
         [("Complaint", "t:42:c"), ("Service request", "t:42:s")],
         [("Survey feedback", "t:42:v"), ("Other", "t:42:o")],
+        [("Edit definition", "d:42"), ("Link to case\u2026", "l:42")],
     ]
+
+
+@pytest.mark.parametrize("kind", list(PromptKind))
+@pytest.mark.parametrize("message_id", [1, 123456, 10**17])
+def test_prompt_callback_data_is_short_round_trips_and_is_not_a_label(kind: PromptKind, message_id: int) -> None:
+    data = prompt_callback_data(message_id, kind)
+
+    assert len(data.encode()) <= 64
+    assert parse_prompt_callback(data) == (message_id, kind)
+    assert parse_callback(data) is None and re.fullmatch(CALLBACK_PATTERN, data) is None
+
+
+@pytest.mark.parametrize("data", [None, "", "d:", "l:x", "x:1", "d:1:c", "t:1:c", "D:1", "l:-1", "d:" + "9" * 19])
+def test_prompt_callback_data_we_did_not_make_is_ignored(data: str | None) -> None:
+    assert parse_prompt_callback(data) is None
+    assert data is None or re.fullmatch(PROMPT_CALLBACK_PATTERN, data) is None
+
+
+def test_a_rewritten_definition_says_who_wrote_it_escaped() -> None:
+    text = render_card(card(definition="Mould <again>", definition_by="Tess <T>"), LONDON)
+
+    assert "Definition (edited by Tess &lt;T&gt;): Mould &lt;again&gt;" in text
+    assert "Draft definition" not in text
+
+
+def test_a_linked_card_says_which_case_it_joined_and_who_linked_it() -> None:
+    linked = DecisionLine(Label.COMPLAINT, "CMP-2026-00042", "Sam", RECEIVED, linked=True)
+
+    assert render_card(card(), LONDON, decision=linked).endswith("Linked to CMP-2026-00042 by Sam at 10:41</b>")
+    assert already_decided_text(linked, LONDON) == "Already decided by Sam: linked to CMP-2026-00042 at 10:41."
 
 
 def test_a_decided_card_says_who_decided_what_and_when_in_london_time() -> None:

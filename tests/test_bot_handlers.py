@@ -432,7 +432,11 @@ async def test_a_new_chat_message_gets_a_card_with_the_hazard_first_and_its_text
     assert re.search(r"Received: \w{3} \d+ \w{3} 20\d\d \d\d:\d\d \u00b7 acknowledge by <b>\w{3} \d+", text)
     assert card.reply_markup is not None
     buttons = [[b["text"] for b in row] for row in card.reply_markup["inline_keyboard"]]
-    assert buttons == [["Complaint", "Service request"], ["Survey feedback", "Other"]]
+    assert buttons == [
+        ["Complaint", "Service request"],
+        ["Survey feedback", "Other"],
+        ["Edit definition", "Link to case\u2026"],
+    ]
     (posted,) = await api.wait_for_async(lambda: audit(engine, "card_posted"))  # recorded just after sending
     assert posted.detail == {"chat_id": STAFF_CHAT, "card_message_id": card.message_id}
     assert posted.actor == "telegram"

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from models.database import head_revision
 from tests.servers.common import free_port
 
 runner = CliRunner()
@@ -24,10 +25,10 @@ def triage(*args: str, data_dir: Path, url: str | None = None) -> tuple[int, str
 
 def test_upgrade_then_list_on_a_fresh_directory(tmp_path: Path) -> None:
     code, out, _ = triage("db", "upgrade", data_dir=tmp_path)
-    assert code == 0 and "upgraded from empty to schema 0003" in out
+    assert code == 0 and f"upgraded from empty to schema {head_revision()}" in out
     assert (tmp_path / "triage.db").exists()
     code, out, _ = triage("db", "upgrade", data_dir=tmp_path)
-    assert code == 0 and "already at schema 0003; nothing to do" in out
+    assert code == 0 and f"already at schema {head_revision()}; nothing to do" in out
     code, out, _ = triage("cases", "list", data_dir=tmp_path)
     assert (code, out.strip()) == (0, "No cases yet.")
 

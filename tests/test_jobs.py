@@ -303,7 +303,7 @@ def test_escalation_opens_a_stage2_clock_and_needs_a_different_handler(session: 
 def test_an_exclusion_sends_the_reasons_and_the_right_to_go_to_the_ombudsman(session: Session) -> None:
     tess = staff(session, "Tess", StaffRole.TRIAGE)
     msg = message(session, at(date(2026, 11, 24)), "The fence from 2023")
-    case = actions._new_case(
+    case = actions.new_case(
         session, CaseKind.COMPLAINT, msg, classification=None, definition=None, now=at(date(2026, 11, 24))
     )
     letter = actions.exclude(

@@ -118,13 +118,16 @@ def test_every_extension_explains_its_reason_and_adds_days() -> None:
         lc.extend(state, stage=1, working_days=0, reason="r", good_reason=None, timescales=CODE_2024)
 
 
-def test_exclusion_needs_a_reason_and_only_happens_before_stage1_or_on_escalation() -> None:
+def test_exclusion_needs_a_reason_and_only_happens_before_the_stage1_response_or_on_escalation() -> None:
     with pytest.raises(LifecycleError, match=r"2\.4"):
         lc.exclude(ComplaintState(), reason="")
     excluded = lc.exclude(ComplaintState(), reason="legal proceedings issued on 3 March 2026")
     assert excluded.status is S.EXCLUDED and excluded.exclusion_reason
+    # Logged with one tap, then found to be in court: it can still be refused before the stage 1 response.
+    logged = lc.exclude(lc.open_stage1(ComplaintState()), reason="legal proceedings came to light")
+    assert logged.status is S.EXCLUDED
     with pytest.raises(LifecycleError, match="Cannot exclude"):
-        lc.exclude(lc.open_stage1(ComplaintState()), reason="too late")
+        lc.exclude(at_stage1_response(), reason="too late: the resident has had our answer")
     refused = lc.exclude(lc.request_escalation(at_stage1_response()), reason="previously considered")
     assert refused.status is S.EXCLUDED
 

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from models.database import (
+    MIGRATIONS_DIR,
     DatabaseError,
     DatabaseSettings,
     head_revision,
@@ -18,8 +19,11 @@ from models.database import (
 )
 
 
-def test_migrations_have_a_single_head() -> None:
-    assert head_revision() == "0003"
+def test_migrations_form_one_chain_ending_at_the_newest_file() -> None:
+    """Numbered files, each revising the one before: two engineers adding a migration at once shows here."""
+    versions = sorted(p.stem.split("_")[0] for p in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py"))
+    assert versions == [f"{n:04d}" for n in range(1, len(versions) + 1)]
+    assert head_revision() == versions[-1]
 
 
 def test_upgrade_creates_the_models_schema_and_a_second_upgrade_is_a_no_op(database_url: str) -> None:
@@ -50,7 +54,7 @@ def test_an_unmigrated_database_is_refused_with_the_command_to_run(database_url:
         upgrade(settings)
         with engine.begin() as conn:
             conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
-        with pytest.raises(DatabaseError, match=r"revision 0000 but this version needs 0003"):
+        with pytest.raises(DatabaseError, match=rf"revision 0000 but this version needs {head_revision()}"):
             require_current_schema(settings, engine)
     finally:
         engine.dispose()

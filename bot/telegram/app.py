@@ -1,7 +1,9 @@
 """Builds the Telegram application: the one place that wires handlers, the card job and the error handler.
 
-Handler order matters within a group (the first match wins): commands, then the triage buttons, then
-residents' messages, with the catch-alls last. Resident handlers answer only in private chats; staff
+Handler order matters within a group (the first match wins): commands (staff /help before the residents'
+/start and /help, which it hands residents on to), then the card buttons, then replies to the bot's prompts
+(before residents' messages, so a staff member's answer is never stored as one), then residents' messages,
+with the catch-alls last. Resident handlers answer only in private chats; staff
 handlers check who is asking (bot.telegram.auth) wherever they are used.
 """
 
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Engine
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -24,11 +27,13 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.telegram import resident, staff
-from bot.telegram.cards import CALLBACK_PATTERN
+from bot.runner.heartbeat import Heartbeat
+from bot.telegram import linking, prompts, resident, staff, staff_commands
+from bot.telegram.cards import CALLBACK_PATTERN, PROMPT_CALLBACK_PATTERN
 from bot.telegram.context import KEY, Context, Triage, deps
 from bot.telegram.posting import CardPoster
 from bot.telegram.settings import BotSettings
@@ -37,9 +42,7 @@ from scheduler.casework import Casework
 
 log = logging.getLogger(__name__)
 
-TriageApplication = Application[
-    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
-]
+TriageApplication = Application[ExtBot[int], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]]
 
 RESIDENT_COMMANDS = [
     BotCommand("start", "What this is for, your privacy, how to complain"),
@@ -49,6 +52,8 @@ RESIDENT_COMMANDS = [
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
 READABLE = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO
+# Runs first for every update, beside the handlers, never instead of them: liveness for `triage status`.
+HEARTBEAT_GROUP = -1
 
 
 def build_application(
@@ -59,24 +64,39 @@ def build_application(
     classifier: Classifier | None,
     clock: Callable[[], datetime],
 ) -> TriageApplication:
-    builder = ApplicationBuilder().token(settings.token).post_init(_advertise_commands)
+    limiter = AIORateLimiter(group_max_rate=settings.group_messages_per_minute, group_time_period=60, max_retries=2)
+    builder = ApplicationBuilder().token(settings.token).rate_limiter(limiter).post_init(_advertise_commands)
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
     if settings.base_file_url:
         builder = builder.base_file_url(settings.base_file_url)
     application = builder.build()
     poster = CardPoster(
-        engine=engine, work=casework, chat_id=settings.staff_chat_id, clock=clock, limit=settings.cards_per_run
+        engine=engine,
+        work=casework,
+        chat_id=settings.staff_chat_id,
+        clock=clock,
+        limit=settings.cards_per_run,
+        per_minute=settings.cards_per_minute,
     )
     application.bot_data[KEY] = Triage(settings, engine, casework, classifier, clock, poster)
+    heartbeat = Heartbeat(engine, clock)
+    application.add_handler(TypeHandler(Update, heartbeat.on_update, block=False), group=HEARTBEAT_GROUP)
 
     application.add_handlers(
         [
+            CommandHandler("help", staff_commands.show_help),
             CommandHandler(["start", "help"], resident.start, filters=PRIVATE),
             CommandHandler("status", resident.status, filters=PRIVATE),
+            CommandHandler("skip", linking.skip_command, filters=PRIVATE),
+            CommandHandler("cancel", linking.cancel_command, filters=PRIVATE),
             CommandHandler("queue", staff.show_queue),
             CommandHandler("case", staff.show_case),
+            *(CommandHandler(name, run, filters=NEW_MESSAGE) for name, run in staff_commands.CASE_COMMANDS.items()),
             CallbackQueryHandler(staff.triage_button, pattern=CALLBACK_PATTERN),
+            CallbackQueryHandler(prompts.ask, pattern=PROMPT_CALLBACK_PATTERN),
+            CallbackQueryHandler(linking.button, pattern=linking.CALLBACK_PATTERN),
+            MessageHandler(NEW_MESSAGE & filters.TEXT & ~filters.COMMAND & prompts.PROMPT_REPLY, prompts.answer),
             MessageHandler(PRIVATE & NEW_MESSAGE & READABLE, resident.receive),
             MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, resident.unknown_command),
             MessageHandler(PRIVATE & NEW_MESSAGE & ~filters.StatusUpdate.ALL, resident.other_kind),
@@ -104,6 +124,9 @@ async def _advertise_commands(application: TriageApplication) -> None:
         await application.bot.set_my_commands(RESIDENT_COMMANDS)
     except TelegramError as exc:  # a nicety: the bot works without its command menu
         log.warning("could not set the bot's command menu: %s", exc)
+    triage = application.bot_data.get(KEY)
+    if isinstance(triage, Triage):
+        await staff_commands.advertise(application.bot, triage.settings.staff_chat_id)
 
 
 async def on_error(update: object, context: Context) -> None:

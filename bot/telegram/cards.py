@@ -11,6 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -37,6 +38,21 @@ BUTTONS: tuple[tuple[Label, str], ...] = (
 )
 CALLBACK_PATTERN = r"^t:\d{1,18}:[csvo]$"
 _CALLBACK = re.compile(CALLBACK_PATTERN)
+
+
+class PromptKind(StrEnum):
+    """The card buttons that ask the staff member to reply with something: "d:123456", "l:123456"."""
+
+    DEFINITION = "d"  # Edit definition
+    LINK = "l"  # Link to case…
+
+
+PROMPT_BUTTONS: tuple[tuple[PromptKind, str], ...] = (
+    (PromptKind.DEFINITION, "Edit definition"),
+    (PromptKind.LINK, "Link to case\u2026"),
+)
+PROMPT_CALLBACK_PATTERN = r"^[dl]:\d{1,18}$"
+_PROMPT_CALLBACK = re.compile(PROMPT_CALLBACK_PATTERN)
 
 HAZARD_NAMES = {
     "damp_mould": "damp and mould",
@@ -77,16 +93,19 @@ class CardData:
     third_party: bool = False
     exclusion_hint: str | None = None
     definition: str | None = None  # the draft definition (Code 5.6), with the outcome sought
+    definition_by: str | None = None  # the staff member who rewrote the draft, when one did
 
 
 @dataclass(frozen=True)
 class DecisionLine:
-    """The outcome shown on a decided card: 'Confirmed as complaint CMP-2026-00042 by Tess at 10:42'."""
+    """The outcome shown on a decided card: 'Confirmed as complaint CMP-2026-00042 by Tess at 10:42', or for a
+    message linked to a case it belongs to, 'Linked to CMP-2026-00042 by Tess at 10:42'."""
 
     label: Label
     case_reference: str | None
     staff_name: str
     decided_at: datetime
+    linked: bool = False
 
 
 def esc(value: object) -> str:
@@ -155,17 +174,20 @@ def render_card(card: CardData, zone: tzinfo, *, decision: DecisionLine | None =
     else:
         lines.append("Predicted: not classified")
     if card.definition:
-        lines.append(f"Draft definition: {esc(trim(card.definition, DEFINITION_LIMIT))}")
+        whose = f"Definition (edited by {esc(trim(card.definition_by, NAME_LIMIT))})" if card.definition_by else None
+        lines.append(f"{whose or 'Draft definition'}: {esc(trim(card.definition, DEFINITION_LIMIT))}")
     if decision is not None:
         lines += ["", f"<b>\u2705 {esc(decision_text(decision, zone))}</b>"]
     return "\n".join(lines)
 
 
 def decision_text(decision: DecisionLine, zone: tzinfo) -> str:
+    at = decision.decided_at.astimezone(zone).strftime("%H:%M")
+    if decision.linked:
+        return f"Linked to {decision.case_reference} by {decision.staff_name} at {at}"
     what = label_name(decision.label)
     if decision.case_reference:
         what = f"{what} {decision.case_reference}"
-    at = decision.decided_at.astimezone(zone).strftime("%H:%M")
     return f"Confirmed as {what} by {decision.staff_name} at {at}"
 
 
@@ -173,7 +195,10 @@ def already_decided_text(line: DecisionLine | None, zone: tzinfo) -> str:
     """What a second tap on a decided card is told."""
     if line is None:
         return "Already decided."
-    what = label_name(line.label) + (f" {line.case_reference}" if line.case_reference else "")
+    if line.linked:
+        what = f"linked to {line.case_reference}"
+    else:
+        what = label_name(line.label) + (f" {line.case_reference}" if line.case_reference else "")
     return f"Already decided by {line.staff_name}: {what} at {line.decided_at.astimezone(zone):%H:%M}."
 
 
@@ -189,6 +214,20 @@ def parse_callback(data: str | None) -> tuple[int, Label] | None:
     return int(message_id), _CODE_LABELS[code]
 
 
+def prompt_callback_data(message_id: int, kind: PromptKind) -> str:
+    return f"{kind.value}:{message_id}"
+
+
+def parse_prompt_callback(data: str | None) -> tuple[int, PromptKind] | None:
+    """(message id, what to ask for) from an Edit definition or Link to case… button, else None."""
+    if data is None or not _PROMPT_CALLBACK.fullmatch(data):
+        return None
+    code, message_id = data.split(":")
+    return int(message_id), PromptKind(code)
+
+
 def card_keyboard(message_id: int) -> InlineKeyboardMarkup:
+    """The four labels, then the two buttons that ask for a reply (a new definition, a case to link to)."""
     buttons = [InlineKeyboardButton(text, callback_data=callback_data(message_id, label)) for label, text in BUTTONS]
-    return InlineKeyboardMarkup([buttons[:2], buttons[2:]])
+    asks = [InlineKeyboardButton(text, callback_data=prompt_callback_data(message_id, k)) for k, text in PROMPT_BUTTONS]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:], asks])

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.telegram.cards import CardData, DecisionLine
+from bot.telegram.triage_notes import edited_definitions, was_linked
 from bot.telegram.views import CaseView, DeadlineView, ResidentCase, ResidentStatus
 from classifier.classify import Classifier
 from intake.chat import ChatIncoming, reference_for, store_chat_message
@@ -111,6 +112,7 @@ def _cards(session: Session, messages: Sequence[InboundMessage], work: Casework)
         .order_by(col(Classification.created_at), col(Classification.id))
     ):
         latest[item.message_id] = item  # the last one wins
+    edited = edited_definitions(session, ids)  # a staff member's rewrite replaces the classifier's draft
     resident_ids = sorted({m.resident_id for m in messages if m.resident_id is not None})
     residents = (
         {r.id: r for r in session.exec(select(Resident).where(col(Resident.id).in_(resident_ids)))}
@@ -121,6 +123,7 @@ def _cards(session: Session, messages: Sequence[InboundMessage], work: Casework)
     for message in messages:
         resident = residents.get(message.resident_id)
         found = latest.get(row_id(message))
+        rewritten = edited.get(row_id(message))
         dates = code_deadlines(message.received_at, calendar=work.calendar, timescales=work.timescales)
         cards.append(
             CardData(
@@ -141,22 +144,30 @@ def _cards(session: Session, messages: Sequence[InboundMessage], work: Casework)
                 vulnerability=found.vulnerability if found else False,
                 third_party=found.third_party if found else False,
                 exclusion_hint=found.exclusion_hint.value if found and found.exclusion_hint else None,
-                definition=found.definition_summary if found else None,
+                definition=rewritten.text if rewritten else found.definition_summary if found else None,
+                definition_by=rewritten.staff_name if rewritten else None,
             )
         )
     return cards
 
 
 def unposted_cards(engine: Engine, work: Casework, *, limit: int) -> list[CardData]:
-    """Messages awaiting review (any channel) with no card yet, oldest first."""
+    """Messages awaiting review (any channel) with no card yet: hazards first (Awaab's Law), then oldest first.
+
+    Cards are paced to Telegram's group limit, so this order decides who waits in a burst."""
     posted = select(AuditEvent.message_id).where(
         col(AuditEvent.action).in_([CARD_POSTED, CARD_FAILED]), col(AuditEvent.message_id).is_not(None)
+    )
+    hazard = (
+        select(Classification.id)
+        .where(Classification.message_id == InboundMessage.id, col(Classification.hazard).is_not(None))
+        .exists()
     )
     with Session(engine) as session:
         messages = session.exec(
             select(InboundMessage)
             .where(InboundMessage.status == MessageStatus.AWAITING_REVIEW, col(InboundMessage.id).not_in(posted))
-            .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
+            .order_by(hazard.desc(), col(InboundMessage.received_at), col(InboundMessage.id))
             .limit(limit)
         ).all()
         return _cards(session, messages, work)
@@ -232,11 +243,20 @@ def decide(engine: Engine, work: Casework, *, message_id: int, staff_id: int, la
         staff = get_staff(session, staff_id=staff_id)
         if message is None or staff is None:
             return NotDecided("That message is no longer stored.")
+        rewritten = edited_definitions(session, [message_id]).get(message_id)
         try:
-            outcome = confirm_triage(session, message=message, staff=staff, label=label, now=now, work=work)
+            outcome = confirm_triage(
+                session,
+                message=message,
+                staff=staff,
+                label=label,
+                now=now,
+                work=work,
+                definition=rewritten.text if rewritten else None,
+            )
         except ConflictError:
             session.rollback()
-            return AlreadyDecided(_existing_decision(session, message_id))
+            return AlreadyDecided(decision_line(session, message_id))
         except DomainError as exc:
             session.rollback()
             return NotDecided(exc.message)
@@ -246,15 +266,26 @@ def decide(engine: Engine, work: Casework, *, message_id: int, staff_id: int, la
         return Decided(DecisionLine(label, reference, staff.name, now), card)
 
 
-def _existing_decision(session: Session, message_id: int) -> DecisionLine | None:
+def decision_line(session: Session, message_id: int) -> DecisionLine | None:
+    """Who decided this message, as what, and when; None while it is undecided."""
     decision = session.exec(select(TriageDecision).where(TriageDecision.message_id == message_id)).first()
     if decision is None:
         return None
     staff = session.get(StaffMember, decision.staff_id)
     case = session.get(Case, decision.case_id) if decision.case_id else None
     return DecisionLine(
-        decision.label, case.reference if case else None, staff.name if staff else "someone", decision.decided_at
+        decision.label,
+        case.reference if case else None,
+        staff.name if staff else "someone",
+        decision.decided_at,
+        linked=was_linked(session, message_id),
     )
+
+
+def card_of(session: Session, message: InboundMessage, work: Casework) -> CardData:
+    """One message's card as it reads now, to redraw it."""
+    [card] = _cards(session, [message], work)
+    return card
 
 
 # --------------------------------------------------------------------------------------- cases

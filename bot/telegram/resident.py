@@ -2,6 +2,11 @@
 
 A message is committed to the database before the resident is told we have it; Telegram may deliver
 an update twice, and the second delivery finds the stored message and repeats the same reference.
+
+Before a message is stored, one read says what it is (bot.telegram.conversation): a text answering the
+linking conversation (bot.telegram.linking), a text replying to an open survey (bot.telegram.survey_replies;
+a photo is always a new message, for staff to see), or a new message, whose receipt carries the one-time
+offer to add their details if the resident is new.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ import logging
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.telegram import queries, views
+from bot.telegram import linking, queries, survey_replies, views
 from bot.telegram.context import Context, deps
+from bot.telegram.conversation import chat_state
 from bot.telegram.replies import reply_plain
+from bot.telegram.staff_access import writing_as_staff
 from intake.chat import ChatIncoming, ChatPhoto
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,8 @@ async def receive(update: Update, context: Context) -> None:
     message, user = update.message, update.effective_user
     if message is None or user is None:
         return
+    if await writing_as_staff(update, context):  # active staff get the staff commands; nothing is stored
+        return
     triage = deps(context)
     incoming = ChatIncoming(
         chat_id=message.chat_id,
@@ -41,6 +50,18 @@ async def receive(update: Update, context: Context) -> None:
         received_at=message.date,
         photos=await photos_of(message, triage.settings.max_photo_bytes),
     )
+    state = await asyncio.to_thread(
+        chat_state, triage.engine, telegram_user_id=user.id, source_key=incoming.source_key, now=triage.clock()
+    )
+    if (
+        state.link_answer
+        and message.text
+        and await linking.take_answer(update, context, state.link_step, incoming.source_key)
+    ):
+        return  # an answer in the linking conversation, not a new message
+    if state.survey_reply and not message.photo:  # a photo goes to staff as a report; the survey stays open
+        await survey_replies.receive(update, context, message, incoming)
+        return
     try:
         stored = await asyncio.to_thread(
             queries.store_message, triage.engine, incoming, now=triage.clock(), classifier=triage.classifier
@@ -48,7 +69,13 @@ async def receive(update: Update, context: Context) -> None:
     except Exception:
         await message.reply_text(views.NOT_SAVED)
         raise  # to the error handler, which logs it
-    await message.reply_text(views.receipt(stored.reference))
+    # A new resident's first receipt carries the offer to add their details (made once: see linking).
+    offer = (
+        state.may_offer_link
+        and stored.created
+        and await asyncio.to_thread(linking.claim_offer, triage.engine, telegram_user_id=user.id, now=triage.clock())
+    )
+    await message.reply_text(views.receipt(stored.reference), reply_markup=linking.OFFER_BUTTONS if offer else None)
     context.application.create_task(triage.poster.run(context.bot), update=update)
 
 

@@ -1,4 +1,7 @@
-"""Staff side of the bot: the triage buttons on cards, /queue and /case. Every handler authorises first."""
+"""Staff side of the bot: the triage buttons on cards, /queue and /case. Every handler authorises first.
+
+The case commands are in `staff_commands`, the Edit definition and Link to case\u2026 buttons in `prompts`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.telegram import queries, views
-from bot.telegram.auth import authorise
 from bot.telegram.cards import already_decided_text, decision_text, parse_callback, render_card, trim
 from bot.telegram.context import Context, deps
 from bot.telegram.replies import NO_PREVIEW, reply_html
+from bot.telegram.staff_access import authorise
 
 ANSWER_LIMIT = 200  # Telegram's limit for a callback query answer
 

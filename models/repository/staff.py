@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from models.errors import ConflictError
 from models.people import StaffMember, StaffMemberCreate
@@ -38,3 +38,53 @@ def staff_by_telegram(session: Session, *, telegram_user_id: int) -> StaffMember
 def staff_by_email(session: Session, *, email: str) -> StaffMember | None:
     query = select(StaffMember).where(col(StaffMember.email).ilike(email.strip()))
     return session.exec(query).first()
+
+
+def clean_username(username: str | None) -> str | None:
+    """A Telegram @username as stored: without the @, None when there is none."""
+    cleaned = (username or "").strip().removeprefix("@")
+    return cleaned or None
+
+
+def set_telegram_username(session: Session, *, staff_id: int, username: str | None) -> bool:
+    """Keep a staff member's @username as Telegram last showed it; True when it changed.
+
+    Usernames are unique on Telegram at any moment, so anyone else still holding this one (case-insensitive)
+    has changed theirs since, and loses it here.
+    """
+    member = session.get(StaffMember, staff_id)
+    wanted = clean_username(username)
+    if member is None or member.telegram_username == wanted:
+        return False
+    if wanted is not None:
+        for other in session.exec(
+            select(StaffMember).where(
+                func.lower(col(StaffMember.telegram_username)) == wanted.lower(), col(StaffMember.id) != staff_id
+            )
+        ):
+            other.telegram_username = None
+            session.add(other)
+    member.telegram_username = wanted
+    session.add(member)
+    session.flush()
+    return True
+
+
+def staff_by_handle(session: Session, *, handle: str) -> StaffMember | None:
+    """The staff member a person means by `@name` (their Telegram username, any case) or an exact e-mail address.
+
+    Raises ConflictError when two staff members carry the same username (then use the e-mail address).
+    """
+    text = handle.strip()
+    username = clean_username(text)
+    if username is not None and "@" not in username:
+        found = list(
+            session.exec(select(StaffMember).where(func.lower(col(StaffMember.telegram_username)) == username.lower()))
+        )
+        if len(found) > 1:
+            raise ConflictError(
+                f"More than one staff member has the Telegram username @{username}; use an e-mail address."
+            )
+        if found:
+            return found[0]
+    return session.exec(select(StaffMember).where(StaffMember.email == text.lower())).first()

@@ -1,0 +1,496 @@
+"""The optional linking conversation, driven through the real application against the loopback Bot API server.
+
+As in test_bot_handlers: the application is built as production builds it, updates are queued on the
+server and handed to `process_update` one by one, and the tests read what the resident saw from the
+server and what was kept from the database. A "restart" is a second application on the same database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, func, select
+from telegram import Update
+
+import models.tables  # noqa: F401  (registers every table)
+from bot.telegram import linking
+from bot.telegram.app import TriageApplication, build_application
+from bot.telegram.settings import BotSettings
+from classifier.classify import Classifier
+from models.database import DatabaseSettings, make_engine
+from models.enums import Channel, ContactChannel, MessageStatus, OutboxChannel, Party, StaffRole
+from models.messages import InboundMessage, InboundMessageCreate
+from models.outbox import OutboxItem
+from models.people import Resident, ResidentCreate, StaffMemberCreate
+from models.records import AuditEvent
+from models.repository.messages import store_inbound
+from models.repository.residents import LINK_ACTION, add_resident
+from models.repository.staff import add_staff
+from scheduler.calendar import WorkingCalendar
+from scheduler.casework import Casework
+from scheduler.letters import LandlordDetails
+from tests.servers.telegram_api import BotApiServer, BotMessage
+
+STAFF_CHAT = -1001234567890
+RESIDENT = 555_000_111
+OFFICER = 700_009
+WORK = Casework(
+    calendar=WorkingCalendar(),
+    message_id_domain="triage.test",
+    staff_chat_id=STAFF_CHAT,
+    landlord=LandlordDetails(
+        name="Riverside Homes", complaints_email="complaints@riverside.example", complaints_phone="0161 000 0000"
+    ),
+)
+REPORT = (
+    "There is black mould all over the bedroom wall again and my baby keeps coughing. "
+    "Third time I've reported it and nobody came. I want it fixed properly this week."
+)
+
+
+class Clock:
+    """The application's clock, moved by a test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+# ------------------------------------------------------------------ the harness (shared with test_surveys)
+
+
+def make_engine_at(path: Path) -> sa.Engine:
+    """A SQLite file (WAL), as handlers use the database from several threads at once, with one officer."""
+    eng = make_engine(DatabaseSettings(f"sqlite:///{path}/triage.db"))
+    SQLModel.metadata.create_all(eng)
+    with Session(eng) as session:
+        add_staff(
+            session,
+            data=StaffMemberCreate(
+                name="Olga",
+                email="olga@riverside.example",
+                telegram_user_id=OFFICER,
+                roles=[StaffRole.COMPLAINTS_OFFICER],
+            ),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    return eng
+
+
+@asynccontextmanager
+async def running(
+    api: BotApiServer, engine: sa.Engine, classifier: Classifier | None, clock: Clock
+) -> AsyncIterator[TriageApplication]:
+    settings = BotSettings(
+        token=api.token,
+        staff_chat_id=STAFF_CHAT,
+        base_url=api.base_url,
+        base_file_url=api.base_file_url,
+        card_poll_seconds=3600,
+    )
+    application = build_application(settings, engine=engine, casework=WORK, classifier=classifier, clock=clock)
+    async with application:
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.stop()
+
+
+async def handle(app: TriageApplication, update_id: int) -> Update:
+    (update,) = await app.bot.get_updates(offset=update_id, limit=1, timeout=0)
+    assert update.update_id == update_id
+    await app.process_update(update)
+    return update
+
+
+async def say(app: TriageApplication, api: BotApiServer, text: str, *, user: int = RESIDENT) -> Update:
+    return await handle(app, api.push_message(user, user, text, first_name="Kelly"))
+
+
+async def press(
+    app: TriageApplication, api: BotApiServer, message: BotMessage, label: str, *, user: int = RESIDENT
+) -> Update:
+    """Press the button labelled `label` on a message the bot sent to the resident."""
+    assert message.reply_markup is not None, f"no buttons on {message.text!r}"
+    data = next(
+        b["callback_data"] for row in message.reply_markup["inline_keyboard"] for b in row if b["text"] == label
+    )
+    return await handle(app, api.push_callback(user, user, message.message_id, data, first_name="Kelly"))
+
+
+def sent(api: BotApiServer, chat_id: int = RESIDENT) -> list[BotMessage]:
+    return api.sent_messages(chat_id)
+
+
+def texts(api: BotApiServer, chat_id: int = RESIDENT) -> list[str]:
+    return [m.text or "" for m in api.sent_messages(chat_id)]
+
+
+def buttons(message: BotMessage) -> list[list[str]]:
+    markup = message.reply_markup or {"inline_keyboard": []}
+    return [[b["text"] for b in row] for row in markup["inline_keyboard"]]
+
+
+def resident(engine: sa.Engine, telegram_user_id: int = RESIDENT) -> Resident:
+    with Session(engine) as session:
+        return session.exec(select(Resident).where(Resident.telegram_user_id == telegram_user_id)).one()
+
+
+def count(engine: sa.Engine, model: type) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def events(engine: sa.Engine, action: str) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
+
+
+def steps(engine: sa.Engine) -> list[str]:
+    return [str(e.detail["step"]) for e in events(engine, LINK_ACTION)]
+
+
+# --------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiServer]:
+    with BotApiServer(max_poll_seconds=2) as server:
+        yield server
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    eng = make_engine_at(tmp_path)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def app(
+    api: BotApiServer, engine: sa.Engine, classifier: Classifier, clock: Clock
+) -> AsyncIterator[TriageApplication]:
+    async with running(api, engine, classifier, clock) as application:
+        yield application
+
+
+async def offered(app: TriageApplication, api: BotApiServer, text: str = "my kitchen tap is dripping") -> BotMessage:
+    """A new resident's first message; returns its receipt, which carries the offer."""
+    await say(app, api, text)
+    return sent(api)[-1]
+
+
+async def started(app: TriageApplication, api: BotApiServer) -> BotMessage:
+    """Offer made and accepted; returns the first question."""
+    receipt = await offered(app, api)
+    await press(app, api, receipt, "Add my details")
+    return sent(api)[-1]
+
+
+# ------------------------------------------------------------------------------------------ the offer
+
+
+async def test_the_first_receipt_offers_the_conversation_once_even_after_a_restart(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine, classifier: Classifier, clock: Clock
+) -> None:
+    receipt = await offered(app, api)
+
+    assert receipt.text is not None and receipt.text.startswith("Thanks, we have your message. Your reference is MSG-")
+    assert buttons(receipt) == [["Add my details", "Skip"]]
+    assert receipt.parse_mode is None  # residents get plain text
+    kelly = resident(engine)
+    assert kelly.link_offered_at is not None and kelly.provisional
+    assert steps(engine) == ["offered"]
+
+    await say(app, api, "and the bathroom light flickers")  # ignored the offer
+    async with running(api, engine, classifier, clock) as restarted:
+        await say(restarted, api, "also the fence is down")
+
+    later = sent(api)[1:]
+    assert len(later) == 2
+    assert all((m.text or "").startswith("Thanks, we have your message.") and buttons(m) == [] for m in later)
+    assert count(engine, InboundMessage) == 3
+    assert steps(engine) == ["offered"]
+
+
+async def test_a_resident_staff_already_know_is_not_offered_it(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    with Session(engine) as session:
+        add_resident(
+            session,
+            data=ResidentCreate(name="Kelly Smith", telegram_user_id=RESIDENT, preferred_channel=ContactChannel.CHAT),
+            now=datetime.now(UTC),
+        )
+        session.commit()
+    receipt = await offered(app, api)
+
+    assert buttons(receipt) == []
+    assert resident(engine).link_offered_at is None and steps(engine) == []
+
+
+async def test_skip_on_the_offer_means_it_is_never_asked_again(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    receipt = await offered(app, api)
+    await press(app, api, receipt, "Skip")
+    await press(app, api, receipt, "Add my details")  # an old button, pressed later
+
+    first, second = api.answered_callbacks()
+    assert first["text"] == "No problem. We will not ask again."
+    assert second["text"] == "Sorry, that has already been done."
+    (edited,) = api.edited_messages(RESIDENT)
+    assert edited.text == receipt.text and edited.reply_markup is None  # the reference stays, the buttons go
+    assert len(sent(api)) == 1  # nothing more was said
+    assert steps(engine) == ["offered", "declined"]
+    await say(app, api, "Kelly Smith")
+    assert texts(api)[-1].startswith("Thanks, we have your message.")  # a new message, not an answer
+
+
+# -------------------------------------------------------------------------------------- the questions
+
+
+async def test_name_address_and_email_go_onto_the_residents_own_record(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    first = await started(app, api)
+    assert first.text == (
+        "Thank you. Your details help us find your tenancy and keep you up to date. Only our staff can see "
+        "them. You can skip any question, or send /cancel to stop.\n\nWhat is your name?"
+    )
+    assert buttons(first) == [["Skip"]]
+    assert api.edited_messages(RESIDENT)[0].reply_markup is None  # the offer's buttons are gone
+
+    await say(app, api, "Kelly Smith")
+    await say(app, api, "Flat 3, 12 Rose Court, Salford M5 4QQ")
+    await say(app, api, " Kelly.Smith@Example.org ")
+
+    assert texts(api)[-3:] == [
+        "Thanks. What is your address? If you know your tenancy reference, you can send that instead.",
+        "Thanks. What is your email address? We will only use it to write to you about your cases.",
+        "Thank you, we have saved your details. A member of our team will check them. "
+        "You can carry on sending us messages here.",
+    ]
+    kelly = resident(engine)
+    assert (kelly.name, kelly.address, kelly.email) == (
+        "Kelly Smith",
+        "Flat 3, 12 Rose Court, Salford M5 4QQ",
+        "kelly.smith@example.org",
+    )
+    assert kelly.provisional  # until staff confirm who they are
+    assert kelly.preferred_channel is ContactChannel.CHAT
+    assert count(engine, Resident) == 1
+    assert count(engine, InboundMessage) == 1  # the answers are not new messages
+    assert steps(engine) == ["offered", "name", "address", "email", "done"]
+    assert all(e.message_id == events(engine, LINK_ACTION)[0].message_id for e in events(engine, LINK_ACTION))
+
+
+async def test_the_conversation_carries_on_after_a_restart(
+    api: BotApiServer, engine: sa.Engine, classifier: Classifier, clock: Clock
+) -> None:
+    async with running(api, engine, classifier, clock) as before:
+        await started(before, api)
+        await say(before, api, "Kelly Smith")
+    async with running(api, engine, classifier, clock) as after:  # the process went away mid-conversation
+        await say(after, api, "T-104233")
+
+    assert texts(api)[-1].startswith("Thanks. What is your email address?")
+    kelly = resident(engine)
+    assert (kelly.name, kelly.tenancy_ref, kelly.address) == ("Kelly Smith", "T-104233", None)
+
+
+async def test_questions_are_skipped_by_button_or_by_command_and_a_bad_email_is_asked_again(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    first = await started(app, api)
+    await press(app, api, first, "Skip")
+    await say(app, api, "/skip")
+    await say(app, api, "kelly at home")
+    await say(app, api, "/skip")
+    await press(app, api, first, "Skip")  # the first question's button again, long after
+
+    assert texts(api)[-4:] == [
+        "Thanks. What is your address? If you know your tenancy reference, you can send that instead.",
+        "Thanks. What is your email address? We will only use it to write to you about your cases.",
+        "That does not look like an email address. Please check it and send it again, or tap Skip.",
+        "That is fine. You can carry on sending us messages here.",
+    ]
+    assert buttons(sent(api)[-2]) == [["Skip"]]
+    assert api.answered_callbacks()[-1]["text"] == "That question has already been answered."
+    kelly = resident(engine)
+    assert (kelly.name, kelly.address, kelly.email) == ("Kelly", None, None)  # the Telegram name is kept
+    assert steps(engine) == ["offered", "name", "address", "email", "done"]
+    assert [e.detail.get("skipped") for e in events(engine, LINK_ACTION)][2:] == ["name", "address", "email"]
+
+
+async def test_cancel_stops_and_keeps_what_was_said(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    await started(app, api)
+    await say(app, api, "Kelly Smith")
+    await say(app, api, "/cancel")
+    await say(app, api, "my boiler is broken")
+    await say(app, api, "/cancel")
+    await say(app, api, "/skip")
+
+    stopped, receipt, nothing_to_cancel, nothing_to_skip = texts(api)[-4:]
+    assert stopped == (
+        "OK, we have stopped asking. Anything you already told us is saved. You can carry on sending us messages here."
+    )
+    assert receipt.startswith("Thanks, we have your message.")
+    assert nothing_to_cancel == "There is nothing to cancel just now. Just send us your message."
+    assert nothing_to_skip == "There is nothing to skip just now. Just send us your message."
+    assert resident(engine).name == "Kelly Smith"
+    assert count(engine, InboundMessage) == 2
+    assert steps(engine) == ["offered", "name", "address", "stopped"]
+
+
+async def test_a_report_sent_instead_of_an_answer_is_kept_as_a_new_message(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    await started(app, api)
+    await say(app, api, REPORT)
+
+    stopped, receipt = texts(api)[-2:]
+    assert stopped == "We have stopped asking for your details, and kept your message as a new message."
+    assert receipt.startswith("Thanks, we have your message.")
+    assert resident(engine).name == "Kelly"  # not the report
+    with Session(engine) as session:
+        stored = session.exec(select(InboundMessage).where(InboundMessage.body_text == REPORT)).one()
+    assert stored.status is MessageStatus.AWAITING_REVIEW
+    await api.wait_for_async(lambda: len(api.sent_messages(STAFF_CHAT)) == 2, timeout=5)  # its card, too
+    assert steps(engine)[-1] == "stopped"
+
+
+async def test_a_photo_mid_conversation_is_stored_and_the_question_stays_open(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    await started(app, api)
+    await handle(app, api.push_message(RESIDENT, RESIDENT, None, photo=b"\xff\xd8 mould", caption="look"))
+    await say(app, api, "Kelly Smith")
+
+    assert texts(api)[-2].startswith("Thanks, we have your message.")
+    assert texts(api)[-1].startswith("Thanks. What is your address?")
+    assert count(engine, InboundMessage) == 2 and resident(engine).name == "Kelly Smith"
+
+
+async def test_an_hour_later_a_text_is_a_new_message_again(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine, clock: Clock
+) -> None:
+    await started(app, api)
+    clock.advance(linking.TIMEOUT + timedelta(minutes=1))
+    await say(app, api, "Kelly Smith")
+
+    assert texts(api)[-1].startswith("Thanks, we have your message.")
+    assert resident(engine).name == "Kelly" and count(engine, InboundMessage) == 2
+
+
+async def test_the_same_answer_delivered_twice_is_taken_once(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    await started(app, api)
+    update = await say(app, api, "Kelly Smith")
+    await app.process_update(update)  # Telegram delivering it again
+
+    assert (
+        texts(api)[-2:]
+        == ["Thanks. What is your address? If you know your tenancy reference, you can send that instead."] * 2
+    )
+    kelly = resident(engine)
+    assert (kelly.name, kelly.address) == ("Kelly Smith", None)
+    assert steps(engine) == ["offered", "name", "address"]
+
+    await say(app, api, "/skip")
+    last = await say(app, api, "kelly@example.org")
+    await app.process_update(last)  # the conversation is over: nothing more is said, nothing is stored
+    assert texts(api)[-1].startswith("Thank you, we have saved your details.")
+    assert texts(api)[-2].startswith("Thanks. What is your email address?")
+    assert count(engine, InboundMessage) == 1
+    assert steps(engine) == ["offered", "name", "address", "email", "done"]
+
+
+# ------------------------------------------------------------------------- an email another record holds
+
+
+async def test_an_email_another_record_holds_is_not_merged_and_staff_are_told(
+    app: TriageApplication, api: BotApiServer, engine: sa.Engine
+) -> None:
+    with Session(engine) as session:
+        someone = add_resident(
+            session,
+            data=ResidentCreate(name="K. Smith", email="kelly@example.org", preferred_channel=ContactChannel.EMAIL),
+            now=datetime.now(UTC),
+        )
+        message, _ = store_inbound(
+            session,
+            data=InboundMessageCreate(
+                channel=Channel.EMAIL,
+                source_key="imap:test:1",
+                content_hash="h1",
+                received_at=datetime.now(UTC),
+                sender_address="kelly@example.org",
+                body_text="About my rent account",
+            ),
+            now=datetime.now(UTC),
+        )
+        message.resident_id = someone.id
+        session.add(message)
+        session.commit()
+        someone_id = someone.id
+    await started(app, api)
+    await say(app, api, "Kelly <b>Smith</b>")
+    await say(app, api, "/skip")
+    await say(app, api, "KELLY@example.org")
+    await say(app, api, "/status")
+
+    told, status = texts(api)[-2:]
+    assert told == (
+        "Thank you. We already have that email address on another record, so a member of our team will check it "
+        "is yours before joining the two up. Until then we will keep this chat separate. "
+        "You can carry on sending us messages here."
+    )
+    assert "MSG-000001" not in status  # the other record's message (the chat's own is MSG-000002)
+    assert "MSG-000002" in status
+    with Session(engine) as session:
+        other = session.get(Resident, someone_id)
+        assert other is not None
+        assert (other.name, other.email, other.telegram_user_id) == ("K. Smith", "kelly@example.org", None)
+        alerts = list(session.exec(select(OutboxItem).order_by(col(OutboxItem.id))))
+    kelly = resident(engine)
+    assert kelly.id != someone_id and kelly.email == "kelly@example.org"  # kept here as given
+    (flag,) = events(engine, linking.CONFLICT_ACTION)
+    assert flag.detail == {
+        "resident_id": kelly.id,
+        "telegram_user_id": RESIDENT,
+        "email": "kelly@example.org",
+        "other_resident_id": someone_id,
+    }
+    by_channel = {a.channel: a for a in alerts}
+    assert set(by_channel) == {OutboxChannel.EMAIL, OutboxChannel.TELEGRAM}
+    assert all(a.party is Party.STAFF for a in alerts)
+    assert by_channel[OutboxChannel.TELEGRAM].recipient == str(STAFF_CHAT)
+    officer = by_channel[OutboxChannel.EMAIL]
+    assert officer.recipient == "olga@riverside.example"
+    assert "Email they gave: kelly@example.org" in officer.body_text and "Nothing has been merged." in officer.body_text
+    assert "Kelly <b>Smith</b>" in officer.body_text  # the text part as written
+    assert officer.body_html is not None and "Kelly &lt;b&gt;Smith&lt;/b&gt;" in officer.body_html
+    assert "<b>Smith</b>" not in officer.body_html
