@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from classifier.prefilter import Prefiltered
 
 CLARIFYING_QUESTION = "Could you tell us what you would like us to do to put things right?"
+# The draft's fixed wording, written for staff; letters re-word it for the resident (scheduler/letters.py).
+UNHAPPY_THAT = "The resident is unhappy that:"
+UNHAPPY_VAGUELY = "The resident is unhappy with the service but the message does not say about what."
+OUTCOME_SOUGHT = " Outcome sought:"
 MAX_POINT_CHARS = 220
 
 _GREETING = re.compile(
@@ -101,15 +105,15 @@ class Definition:
     def summary(self) -> str:
         if self.points:
             listed = "; ".join(f"({i}) {p}" for i, p in enumerate(self.points, 1))
-            text = f"The resident is unhappy that: {listed}."
+            text = f"{UNHAPPY_THAT} {listed}."
         else:
-            text = "The resident is unhappy with the service but the message does not say about what."
+            text = UNHAPPY_VAGUELY
         missing = [r for r in self.references if not any(r in p for p in self.points)]
         if missing:
             text += f" References given: {', '.join(missing)}."
         if self.outcome:
-            return f"{text} Outcome sought: {self.outcome}"
-        return f"{text} Outcome sought: not stated. Ask: {CLARIFYING_QUESTION}"
+            return f"{text}{OUTCOME_SOUGHT} {self.outcome}"
+        return f"{text}{OUTCOME_SOUGHT} not stated. Ask: {CLARIFYING_QUESTION}"
 
     def to_json(self) -> dict[str, object]:
         return {"summary": self.summary, "outcome": self.outcome, "needs_clarification": self.needs_clarification}

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from classifier.definition import OUTCOME_SOUGHT, UNHAPPY_THAT, UNHAPPY_VAGUELY
+
 LONDON = ZoneInfo("Europe/London")
 STAGES = (1, 2)
 DEADLINE_KINDS = ("acknowledge", "respond")
@@ -365,9 +367,32 @@ def _greeting(name: str | None) -> str:
     return f"Dear {name.strip()}," if name and name.strip() else "Dear resident,"
 
 
+def to_resident(definition: str) -> str:
+    """The classifier's draft definition, written about the resident for staff, re-worded to the resident.
+
+    The outcome sought is dropped from it because the letter gives it under its own heading; a definition
+    staff rewrote in their own words is left as they wrote it.
+    """
+    text = definition.strip()
+    if text.startswith(UNHAPPY_THAT):
+        text = "You told us you are unhappy that:" + text[len(UNHAPPY_THAT) :]
+    elif text.startswith(UNHAPPY_VAGUELY):
+        text = "You told us you are unhappy with our service, but not yet what about." + text[len(UNHAPPY_VAGUELY) :]
+    else:
+        return text
+    return text.split(OUTCOME_SOUGHT, 1)[0].strip()
+
+
 def render_acknowledgement(ack: Acknowledgement, landlord: LandlordDetails) -> Rendered:
     subject = f"Your complaint {ack.reference}: we have received it (stage {ack.stage})"
-    return _render("acknowledgement", subject, landlord, ack=ack, greeting=_greeting(ack.resident_name))
+    return _render(
+        "acknowledgement",
+        subject,
+        landlord,
+        ack=ack,
+        definition=to_resident(ack.definition),
+        greeting=_greeting(ack.resident_name),
+    )
 
 
 def render_handler_reminder(reminder: HandlerReminder, landlord: LandlordDetails) -> Rendered:

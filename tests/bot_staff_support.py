@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 import models.tables  # noqa: F401  (registers every table)
-from bot.telegram.app import TriageApplication, build_application
-from bot.telegram.settings import BotSettings
+from bot.telegram.app import TriageApplication
 from classifier.classify import Classifier
 from models.cases import Case, Deadline
 from models.database import DatabaseSettings, make_engine
@@ -31,8 +30,9 @@ from models.outbox import OutboxItem
 from models.people import StaffMember, StaffMemberCreate
 from models.repository.staff import add_staff
 from scheduler.actions import confirm_triage
+from tests.bot_harness import STAFF_CHAT, WORK, Clock, handle, started_application
 from tests.servers.telegram_api import BotApiServer, BotMessage
-from tests.test_bot_handlers import GONE, SAM, STAFF_CHAT, TESS, WORK, at, handle, seed_message, texts
+from tests.test_bot_handlers import GONE, SAM, TESS, at, seed_message, texts
 
 PRIYA = 700_004
 USERNAMES = {TESS: "tess_t", SAM: "SamH", PRIYA: "priya_s", GONE: "gone_g"}
@@ -41,14 +41,6 @@ EMAILS = {user: f"{name.split()[0].lower()}@riverside.example" for user, name in
 RECEIVED = at(date(2026, 11, 2))  # Monday 10:00 in London
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)  # Tuesday
 STAFF_ONLY = "Sorry, that is for staff only. If you are a resident, just send us your message here."
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -91,20 +83,8 @@ def clock() -> Clock:
 async def app(
     api: BotApiServer, engine: sa.Engine, classifier: Classifier, clock: Clock
 ) -> AsyncIterator[TriageApplication]:
-    settings = BotSettings(
-        token=api.token,
-        staff_chat_id=STAFF_CHAT,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        card_poll_seconds=3600,
-    )
-    application = build_application(settings, engine=engine, casework=WORK, classifier=classifier, clock=clock)
-    async with application:
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.stop()
+    async with started_application(api, engine, classifier, clock) as application:
+        yield application
 
 
 async def staff_says(

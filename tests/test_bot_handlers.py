@@ -24,10 +24,9 @@ from telegram.error import BadRequest
 
 import models.tables  # noqa: F401  (registers every table)
 from bot.telegram import queries
-from bot.telegram.app import TriageApplication, build_application
+from bot.telegram.app import TriageApplication
 from bot.telegram.context import KEY, Triage
 from bot.telegram.posting import post_new_cards
-from bot.telegram.settings import BotSettings
 from classifier.classify import Classifier
 from models.cases import Case
 from models.classification import Classification, TriageDecision
@@ -41,13 +40,9 @@ from models.repository.messages import store_inbound
 from models.repository.residents import add_resident
 from models.repository.staff import add_staff
 from scheduler.actions import confirm_triage
-from scheduler.calendar import WorkingCalendar
-from scheduler.casework import Casework
-from scheduler.letters import LandlordDetails
+from tests.bot_harness import RESIDENT, STAFF_CHAT, WORK, handle, started_application, utc_now
 from tests.servers.telegram_api import BotApiServer, BotMessage
 
-STAFF_CHAT = -1001234567890
-RESIDENT = 555_000_111
 OTHER_RESIDENT = 555_000_222
 TESS = 700_001
 SAM = 700_002
@@ -56,20 +51,6 @@ MOULD = (
     "There is black mould all over the bedroom wall <b>again</b> and my baby keeps coughing. "
     "Third time I've reported it and nobody came. I want it fixed properly this week."
 )
-WORK = Casework(
-    calendar=WorkingCalendar(),
-    message_id_domain="triage.test",
-    staff_chat_id=STAFF_CHAT,
-    landlord=LandlordDetails(
-        name="Riverside Homes",
-        complaints_email="complaints@riverside.example",
-        complaints_phone="0161 000 0000",
-    ),
-)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture
@@ -101,28 +82,8 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
 
 @pytest.fixture
 async def app(api: BotApiServer, engine: sa.Engine, classifier: Classifier) -> AsyncIterator[TriageApplication]:
-    settings = BotSettings(
-        token=api.token,
-        staff_chat_id=STAFF_CHAT,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        card_poll_seconds=3600,
-    )
-    application = build_application(settings, engine=engine, casework=WORK, classifier=classifier, clock=utc_now)
-    async with application:
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.stop()
-
-
-async def handle(app: TriageApplication, update_id: int) -> Update:
-    """Fetch the update the server queued as `update_id` (acknowledging earlier ones) and process it."""
-    (update,) = await app.bot.get_updates(offset=update_id, limit=1, timeout=0)
-    assert update.update_id == update_id
-    await app.process_update(update)
-    return update
+    async with started_application(api, engine, classifier) as application:
+        yield application
 
 
 async def say(app: TriageApplication, api: BotApiServer, text: str, *, user: int = RESIDENT) -> Update:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -27,30 +26,14 @@ from models.outbox import OutboxItem
 from models.people import StaffMemberCreate
 from models.repository.messages import store_inbound
 from models.repository.staff import add_staff
-from scheduler.calendar import WorkingCalendar
-from scheduler.casework import Casework
-from scheduler.letters import LandlordDetails
+from tests.bot_harness import RESIDENT, STAFF_CHAT, WORK, utc_now
 from tests.servers.telegram_api import BotApiServer
 
-STAFF_CHAT = -1009876543210
-RESIDENT = 555_000_333
 TESS = 700_010
-WORK = Casework(
-    calendar=WorkingCalendar(),
-    message_id_domain="triage.test",
-    staff_chat_id=STAFF_CHAT,
-    landlord=LandlordDetails(
-        name="Riverside Homes", complaints_email="complaints@riverside.example", complaints_phone="0161 000 0000"
-    ),
-)
 COMPLAINT = (
     "Third time I've reported the black mould in the bedroom and nobody has come. My son has asthma. "
     "I want it treated properly this week."
 )
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ server and what was kept from the database. A "restart" is a second application 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from telegram import Update
 
 import models.tables  # noqa: F401  (registers every table)
 from bot.telegram import linking
-from bot.telegram.app import TriageApplication, build_application
-from bot.telegram.settings import BotSettings
+from bot.telegram.app import TriageApplication
 from classifier.classify import Classifier
 from models.database import DatabaseSettings, make_engine
 from models.enums import Channel, ContactChannel, MessageStatus, OutboxChannel, Party, StaffRole
@@ -31,39 +29,14 @@ from models.records import AuditEvent
 from models.repository.messages import store_inbound
 from models.repository.residents import LINK_ACTION, add_resident
 from models.repository.staff import add_staff
-from scheduler.calendar import WorkingCalendar
-from scheduler.casework import Casework
-from scheduler.letters import LandlordDetails
+from tests.bot_harness import RESIDENT, STAFF_CHAT, Clock, handle, started_application
 from tests.servers.telegram_api import BotApiServer, BotMessage
 
-STAFF_CHAT = -1001234567890
-RESIDENT = 555_000_111
 OFFICER = 700_009
-WORK = Casework(
-    calendar=WorkingCalendar(),
-    message_id_domain="triage.test",
-    staff_chat_id=STAFF_CHAT,
-    landlord=LandlordDetails(
-        name="Riverside Homes", complaints_email="complaints@riverside.example", complaints_phone="0161 000 0000"
-    ),
-)
 REPORT = (
     "There is black mould all over the bedroom wall again and my baby keeps coughing. "
     "Third time I've reported it and nobody came. I want it fixed properly this week."
 )
-
-
-class Clock:
-    """The application's clock, moved by a test."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 # ------------------------------------------------------------------ the harness (shared with test_surveys)
@@ -88,31 +61,7 @@ def make_engine_at(path: Path) -> sa.Engine:
     return eng
 
 
-@asynccontextmanager
-async def running(
-    api: BotApiServer, engine: sa.Engine, classifier: Classifier | None, clock: Clock
-) -> AsyncIterator[TriageApplication]:
-    settings = BotSettings(
-        token=api.token,
-        staff_chat_id=STAFF_CHAT,
-        base_url=api.base_url,
-        base_file_url=api.base_file_url,
-        card_poll_seconds=3600,
-    )
-    application = build_application(settings, engine=engine, casework=WORK, classifier=classifier, clock=clock)
-    async with application:
-        await application.start()
-        try:
-            yield application
-        finally:
-            await application.stop()
-
-
-async def handle(app: TriageApplication, update_id: int) -> Update:
-    (update,) = await app.bot.get_updates(offset=update_id, limit=1, timeout=0)
-    assert update.update_id == update_id
-    await app.process_update(update)
-    return update
+running = started_application
 
 
 async def say(app: TriageApplication, api: BotApiServer, text: str, *, user: int = RESIDENT) -> Update:

@@ -40,35 +40,15 @@ from models.repository.messages import store_inbound
 from models.repository.residents import add_resident
 from models.repository.staff import add_staff
 from scheduler.actions import confirm_triage, extend
-from scheduler.calendar import WorkingCalendar
-from scheduler.casework import Casework
 from scheduler.delivery import OutboxWorker
 from scheduler.fallback import FALLBACK_SUFFIX, fall_back_to_email, fallback_key
-from scheduler.letters import LandlordDetails
 from scheduler.mail_settings import DeliverySettings, Security
 from scheduler.senders import TelegramSender
+from tests.bot_harness import RESIDENT, STAFF_CHAT, WORK, Clock
 from tests.servers.smtp import RecordingHandler, SmtpServer
 from tests.servers.telegram_api import BotApiServer
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
-STAFF_CHAT = -1001234567890
-RESIDENT = 555_000_111
-WORK = Casework(
-    calendar=WorkingCalendar(),
-    message_id_domain="triage.test",
-    staff_chat_id=STAFF_CHAT,
-    landlord=LandlordDetails(
-        name="Riverside Homes", complaints_email="complaints@riverside.example", complaints_phone="0161 000 0000"
-    ),
-)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

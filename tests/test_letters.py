@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
+from classifier.definition import Definition
 from scheduler.letters import (
     AGE_BANDS,
     DIGEST_LISTED,
@@ -624,3 +625,30 @@ def test_optional_landlord_details_are_left_out_when_unset() -> None:
 def test_contexts_that_cannot_make_a_sensible_message_are_refused(make: Callable[[], object], message: str) -> None:
     with pytest.raises(LetterError, match=message):
         make()
+
+
+def test_the_classifiers_draft_is_put_to_the_resident_in_the_second_person_without_repeating_the_outcome() -> None:
+    draft = Definition(
+        points=("the mould in the bedroom is back", "nobody came after the survey on 3 October"),
+        outcome="Treat the mould properly and move us while it is done.",
+    )
+    letter = render("acknowledgement", definition=draft.summary, outcomes_sought=draft.outcome)
+    visible, _ = read_html(letter.html)
+    for text in (letter.text, visible):
+        assert "The resident" not in text
+        assert "You told us you are unhappy that: (1) the mould in the bedroom is back; (2) nobody came" in text
+        assert text.count("move us while it is done") == 1  # once, under "What you would like us to do"
+
+
+def test_a_definition_staff_wrote_is_sent_as_they_wrote_it() -> None:
+    letter = render("acknowledgement")
+    assert "No heating since 3 November; the boiler was 'fixed' twice." in letter.text
+    assert "You told us" not in letter.text
+
+
+def test_a_draft_without_points_or_outcome_asks_the_resident_for_both() -> None:
+    draft = Definition(points=(), outcome=None)
+    letter = render("acknowledgement", definition=draft.summary, outcomes_sought=None)
+    assert "You told us you are unhappy with our service, but not yet what about." in letter.text
+    assert "You did not say what you would like us to do to put things right." in letter.text
+    assert "Ask:" not in letter.text and "not stated" not in letter.text

@@ -59,18 +59,10 @@ from scheduler.surveys import (
     parse_score,
     send_survey,
 )
+from tests.bot_harness import RESIDENT, STAFF_CHAT, WORK, Clock, handle
+from tests.bot_harness import started_application as running
 from tests.servers.telegram_api import BotApiServer
-from tests.test_bot_linking import (
-    RESIDENT,
-    STAFF_CHAT,
-    WORK,
-    Clock,
-    handle,
-    make_engine_at,
-    running,
-    say,
-    texts,
-)
+from tests.test_bot_linking import make_engine_at, say, texts
 
 # ------------------------------------------------------------------------------------- the score
 

@@ -58,6 +58,7 @@ def run(
 
     secrets = list(settings.secret_values().values())
     configure_logging(level=settings.log_level, log_format=settings.log_format, secrets=secrets)
+    logging.captureWarnings(True)  # a library's warning becomes a log line (JSON too), not stray stderr text
     raise typer.Exit(serve(settings, roles, Redactor(secrets)))
 
 

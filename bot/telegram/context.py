@@ -33,3 +33,10 @@ def deps(context: Context) -> Triage:
     if not isinstance(found, Triage):
         raise TypeError("the application was not built by bot.telegram.app.build_application")
     return found
+
+
+def post_cards_soon(context: Context, update: object) -> None:
+    """Post the card for what just arrived now, not at the card job's next run. Skipped while the bot is
+    stopping (a task started then would never be awaited): the job posts it after the restart."""
+    if context.application.running:
+        context.application.create_task(deps(context).poster.run(context.bot), update=update)

@@ -18,7 +18,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 
 from bot.telegram import linking, queries, survey_replies, views
-from bot.telegram.context import Context, deps
+from bot.telegram.context import Context, deps, post_cards_soon
 from bot.telegram.conversation import chat_state
 from bot.telegram.replies import reply_plain
 from bot.telegram.staff_access import writing_as_staff
@@ -76,7 +76,7 @@ async def receive(update: Update, context: Context) -> None:
         and await asyncio.to_thread(linking.claim_offer, triage.engine, telegram_user_id=user.id, now=triage.clock())
     )
     await message.reply_text(views.receipt(stored.reference), reply_markup=linking.OFFER_BUTTONS if offer else None)
-    context.application.create_task(triage.poster.run(context.bot), update=update)
+    post_cards_soon(context, update)
 
 
 async def photos_of(message: Message, max_bytes: int) -> tuple[ChatPhoto, ...]:

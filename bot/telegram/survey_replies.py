@@ -16,7 +16,7 @@ from sqlmodel import Session
 from telegram import Message, Update
 
 from bot.telegram import views
-from bot.telegram.context import Context, deps
+from bot.telegram.context import Context, deps, post_cards_soon
 from classifier.classify import Classifier
 from intake.chat import ChatIncoming, store_chat_message
 from models.types import row_id
@@ -71,4 +71,4 @@ async def receive(update: Update, context: Context, message: Message, incoming: 
         raise  # to the error handler, which logs it
     await message.reply_text(thanks(replied))
     if replied.answer is None or replied.answer.feedback_case is None:
-        context.application.create_task(triage.poster.run(context.bot), update=update)
+        post_cards_soon(context, update)
