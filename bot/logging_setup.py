@@ -34,6 +34,8 @@ QUIET = {
     "httpcore": logging.WARNING,
     "apscheduler": logging.WARNING,
     "alembic": logging.WARNING,
+    # python-telegram-bot logs request payloads (residents' messages) at DEBUG: never below INFO.
+    "telegram": logging.INFO,
 }
 # Attributes every LogRecord has; anything else on a record came in through `extra=`.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}

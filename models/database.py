@@ -84,15 +84,18 @@ def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(settings: DatabaseSettings, **kwargs: Any) -> Engine:
-    """An engine with foreign keys on and WAL for SQLite files; pre-ping for PostgreSQL."""
+    """An engine with foreign keys on and WAL for SQLite files; pre-ping for PostgreSQL.
+
+    Errors never carry their SQL parameters (residents' words, names, addresses), so a logged traceback
+    cannot leak them."""
     if settings.is_sqlite:
-        engine = sa.create_engine(settings.url, echo=settings.echo, **kwargs)
+        engine = sa.create_engine(settings.url, echo=settings.echo, hide_parameters=True, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         if settings.sqlite_path() is not None:
             sa.event.listen(engine, "connect", _sqlite_wal)
         return engine
-    return sa.create_engine(settings.url, echo=settings.echo, pool_pre_ping=True, **kwargs)
+    return sa.create_engine(settings.url, echo=settings.echo, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def alembic_config(url: str) -> Config:

@@ -32,6 +32,11 @@ class MessageStatus(StrEnum):
     QUARANTINED = "quarantined"
 
 
+# Stored and not yet decided by staff. NEW after commit means the classifier did not label it (it failed or
+# was off): staff must still see it, so everything that shows or counts the queue uses both.
+AWAITING_STAFF = (MessageStatus.NEW, MessageStatus.AWAITING_REVIEW)
+
+
 class Label(StrEnum):
     """The classifier's and the triager's label for a message (labelling guide)."""
 

@@ -73,6 +73,10 @@ class ComplaintState:
         return self.stage1_extension_days if stage == 1 else self.stage2_extension_days
 
 
+# Nothing is awaited from the landlord in these: a deadline still open on such a case no longer runs.
+NO_DEADLINES = frozenset({S.EXCLUDED, S.CLOSED})
+
+
 def check_stage(stage: int) -> int:
     if stage not in (1, 2):
         raise LifecycleError(
@@ -126,11 +130,18 @@ def assign_handler(state: ComplaintState, *, stage: int, staff_id: int) -> Compl
 
 
 def record_response(state: ComplaintState, *, stage: int, responder_id: int) -> ComplaintState:
-    """The stage response has been sent (Code 6.9, 6.19)."""
+    """The stage response has been sent (Code 6.9, 6.19).
+
+    Whoever gives the stage 1 response handled stage 1, assigned or not (a one-tap log has no handler), so
+    that Code 6.13 keeps them off stage 2.
+    """
     check_stage(stage)
     if stage == 2 and responder_id == state.stage1_handler:
         raise LifecycleError("The stage 1 handler cannot give the stage 2 response (Code 6.13).")
-    return _move(state, Action.RESPOND_STAGE1 if stage == 1 else Action.RESPOND_STAGE2)
+    moved = _move(state, Action.RESPOND_STAGE1 if stage == 1 else Action.RESPOND_STAGE2)
+    if stage == 1 and moved.stage1_handler is None:
+        return replace(moved, stage1_handler=responder_id)
+    return moved
 
 
 def request_escalation(state: ComplaintState, *, reason: str | None = None) -> ComplaintState:

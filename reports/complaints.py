@@ -8,13 +8,14 @@ Who is counted where:
   at `as_of`; pending otherwise (not in the share).
 - CH02 and outcomes: stage responses given in the period (the TSM counts complaints responded to).
   On time within the original timescale, or within an extension the Code allows (at most 10/20 working
-  days, or more with a recorded good reason: Code 6.4, 6.15); the two are shown apart.
+  days, or more with a recorded good reason: Code 6.4, 6.15); the two are shown apart. An extension
+  counts only if every extension on the deadline was decided (local date) on or before the original
+  due date: one recorded after the deadline had passed cannot make a late response on time.
 - Working days are counted with the working-day calendar from the day the complaint (or escalation)
   counts as received to the local day of the acknowledgement or response. SQL groups cases by
-  (stage, due date, day done); Python turns each distinct pair into working days once and weighs it by
-  its count, so 50,000 cases cost a few thousand calendar look-ups, not 50,000 rows.
-  The received day is read back from the acknowledgement deadline (received day + the stage's
-  acknowledgement timescale), which is how the deadline was set.
+  (local date received, received before the cut-off, day done); Python applies the calendar's receipt
+  rule and turns each distinct triple into working days once, weighed by its count, so 50,000 cases
+  cost a few thousand calendar look-ups, not 50,000 rows.
 - Escalation rate: of the stage 1 complaints received in the period that have had a stage 1 response,
   the share whose resident asked for stage 2 (refused escalations included: the resident was still
   dissatisfied).
@@ -23,17 +24,17 @@ Who is counted where:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from models.cases import Case, Deadline, Extension, StageResponse
 from models.enums import CaseKind, DeadlineKind, StageDecision
 from models.people import Resident
-from reports.localtime import as_date
+from reports.localtime import Column, as_date
 from reports.period import Period
 from reports.scope import Scope
 from reports.stats import Distribution, distribution, share
@@ -154,8 +155,9 @@ def working_days_to_acknowledge(scope: Scope) -> dict[str, Distribution]:
     met_day = scope.local.date(col(Deadline.met_at))
     result: dict[str, Distribution] = {}
     for stage in STAGES:
+        received_on, early = _received(scope, stage)
         query = (
-            sa.select(col(Deadline.original_due_on), met_day, sa.func.count())
+            sa.select(received_on, early, met_day, sa.func.count())
             .select_from(Deadline)
             .join(Case, col(Case.id) == col(Deadline.case_id))
             .where(
@@ -164,19 +166,29 @@ def working_days_to_acknowledge(scope: Scope) -> dict[str, Distribution]:
                 col(Deadline.met_at).is_not(None),
                 stage_cohort(scope, stage),
             )
-            .group_by(col(Deadline.original_due_on), met_day)
+            .group_by(received_on, early, met_day)
         )
-        result[f"stage{stage}"] = _from_received(scope, stage, scope.session.execute(query))
+        result[f"stage{stage}"] = _from_received(scope, scope.session.execute(query))
     return result
 
 
-def _from_received(scope: Scope, stage: int, rows: Any) -> Distribution:
-    """Working days from the received day (read back from the acknowledgement due date) to the day done."""
-    ack_days = scope.settings.timescales.for_stage(stage).acknowledge
+def _received(scope: Scope, stage: int) -> tuple[Column, Column]:
+    """SQL for when the complaint (stage 1) or escalation (stage 2) arrived: its local date, and whether
+    it was before the receipt cut-off."""
+    moment: Column = col(Case.received_at)
+    if stage == 2:
+        moment = sa.func.coalesce(col(Case.escalation_requested_at), moment)
+    return scope.local.date(moment), scope.local.before(moment, scope.calendar.receipt.cutoff)
+
+
+def _from_received(scope: Scope, rows: Any) -> Distribution:
+    """Working days from the day it counts as received (the calendar's receipt rule) to the day done."""
+    calendar = scope.calendar
     counts: dict[float, int] = {}
-    for ack_due, done, n in rows:
-        received_day = scope.calendar.subtract_working_days(as_date(ack_due), ack_days)
-        days = scope.working_days(received_day, as_date(done))
+    for arrived, early, done, n in rows:
+        # A moment on that local date on the same side of the cut-off gets the same received day.
+        moment = datetime.combine(as_date(arrived), time.min if early else calendar.receipt.cutoff, calendar.zone)
+        days = scope.working_days(calendar.received_day(moment), as_date(done))
         counts[days] = counts.get(days, 0) + int(n)
     return distribution(counts)
 
@@ -192,13 +204,18 @@ class Responded:
     late_references: list[str]
 
 
-def _extension_totals() -> Any:
+def _extension_totals(scope: Scope) -> Any:
+    # Decided after the original due date had passed (local dates): too late to extend (see the docstring).
+    decided_late = scope.local.date(col(Extension.decided_at)) > col(Deadline.original_due_on)
     return (
         sa.select(
             col(Extension.deadline_id).label("deadline_id"),
             sa.func.sum(col(Extension.working_days)).label("days"),
             sa.func.count(col(Extension.good_reason)).label("good_reasons"),
+            sa.func.sum(sa.case((decided_late, 1), else_=0)).label("decided_late"),
         )
+        .select_from(Extension)
+        .join(Deadline, col(Deadline.id) == col(Extension.deadline_id))
         .group_by(col(Extension.deadline_id))
         .subquery("extension_totals")
     )
@@ -206,13 +223,13 @@ def _extension_totals() -> Any:
 
 def _response_timing(scope: Scope) -> tuple[ColumnElement[str], Any]:
     """CASE giving 'original', 'extension' or 'late' for a stage response joined to its deadline."""
-    ext = _extension_totals()
+    ext = _extension_totals(scope)
     limit = sa.case(
         (col(StageResponse.stage) == 1, scope.settings.timescales.stage1.extension_limit),
         else_=scope.settings.timescales.stage2.extension_limit,
     )
     responded_at = col(StageResponse.responded_at)
-    within_code = sa.or_(ext.c.days <= limit, ext.c.good_reasons > 0)
+    within_code = sa.and_(ext.c.decided_late == 0, sa.or_(ext.c.days <= limit, ext.c.good_reasons > 0))
     timing = sa.case(
         (sa.and_(ext.c.days.is_(None), responded_at <= col(Deadline.due_at)), "original"),
         (
@@ -274,25 +291,18 @@ def responses(scope: Scope) -> dict[str, Responded]:
 
 def working_days_to_respond(scope: Scope) -> dict[str, Distribution]:
     """From the day the complaint (stage 1) or escalation (stage 2) counts as received to the response."""
-    ack: Any = aliased(Deadline)  # Any: SQLModel's col() does not take aliased attributes
     responded_day = scope.local.date(col(StageResponse.responded_at))
     result: dict[str, Distribution] = {}
     for stage in STAGES:
+        received_on, early = _received(scope, stage)
         query = (
-            sa.select(ack.original_due_on, responded_day, sa.func.count())
+            sa.select(received_on, early, responded_day, sa.func.count())
             .select_from(StageResponse)
-            .join(
-                ack,
-                sa.and_(
-                    ack.case_id == col(StageResponse.case_id),
-                    ack.stage == col(StageResponse.stage),
-                    ack.kind == DeadlineKind.ACKNOWLEDGE,
-                ),
-            )
+            .join(Case, col(Case.id) == col(StageResponse.case_id))
             .where(col(StageResponse.stage) == stage, scope.within(col(StageResponse.responded_at)))
-            .group_by(ack.original_due_on, responded_day)
+            .group_by(received_on, early, responded_day)
         )
-        result[f"stage{stage}"] = _from_received(scope, stage, scope.session.execute(query))
+        result[f"stage{stage}"] = _from_received(scope, scope.session.execute(query))
     return result
 
 

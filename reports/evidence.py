@@ -21,6 +21,7 @@ from models.messages import InboundMessage
 from models.outbox import OutboxItem
 from models.people import ContactRestriction, SupportNeed
 from reports.complaints import stage_cohort
+from reports.registers import has_triage_decision
 from reports.scope import Scope
 
 
@@ -94,10 +95,11 @@ def evidence(scope: Scope) -> Evidence:
     plain = int(logged) - int(said_it or 0)
 
     definition = col(Case.definition)
-    # Uncorrelated INs: each set is built once (triage_decision.case_id has no index to probe per case).
+    # Correlated EXISTS, used negated (see reports.registers.has_triage_decision); inbound_message.case_id
+    # has an index to probe.
     has_message = sa.or_(
-        col(Case.id).in_(sa.select(col(InboundMessage.case_id)).where(col(InboundMessage.case_id).is_not(None))),
-        col(Case.id).in_(sa.select(col(TriageDecision.case_id)).where(col(TriageDecision.case_id).is_not(None))),
+        sa.select(sa.literal(1)).where(col(InboundMessage.case_id) == col(Case.id)).exists(),
+        has_triage_decision(),
     )
     refused = sa.and_(
         col(Case.kind) == CaseKind.COMPLAINT,

@@ -8,7 +8,7 @@ the zone's transitions (from zoneinfo), newest first, so that recent rows match 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -77,6 +77,15 @@ class LocalTime:
         if self.dialect == "postgresql":
             return sa.cast(sa.func.timezone(self.zone.key, column), sa.Date)
         return sa.type_coerce(sa.func.date(column, self._sqlite_modifier(column)), sa.Date)
+
+    def before(self, column: Column, cutoff: time) -> Column:
+        """Whether the local time of day is before `cutoff` (a whole-second time, as the receipt cut-off is).
+
+        SQLite's time() drops fractions of a second, which gives the same answer for a whole-second cut-off.
+        """
+        if self.dialect == "postgresql":
+            return sa.cast(sa.func.timezone(self.zone.key, column), sa.Time) < sa.literal(cutoff, sa.Time)
+        return sa.func.time(column, self._sqlite_modifier(column)) < cutoff.strftime("%H:%M:%S")
 
     def month(self, column: Column) -> Column:
         """The local month as YYYY-MM."""

@@ -31,9 +31,23 @@ class Period:
         return start, end
 
     def previous(self) -> Period:
-        """The period of the same length ending the day before this one starts (for trends, Code 9.4)."""
+        """The period just before this one, ending the day before it starts (for trends, Code 9.4).
+
+        Whole calendar months (a month, a quarter, a financial year) step back by the same number of
+        whole months, so March compares with February; any other period with the same number of days.
+        """
         last = self.first - timedelta(days=1)
-        return Period(last - timedelta(days=self.days - 1), last)
+        months = self.whole_months()
+        if months is None:
+            return Period(last - timedelta(days=self.days - 1), last)
+        index = self.first.year * 12 + self.first.month - 1 - months
+        return Period(date(index // 12, index % 12 + 1, 1), last)
+
+    def whole_months(self) -> int | None:
+        """How many calendar months the period is when it runs from a 1st to a month end, else None."""
+        if self.first.day != 1 or (self.last + timedelta(days=1)).day != 1:
+            return None
+        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
 
     def months(self) -> list[str]:
         """Every month the period touches, as YYYY-MM, in order."""

@@ -1,8 +1,9 @@
 """The registers the Code asks for beside complaints: service requests (1.4, 1.5) and survey feedback (1.6).
 
 Service request ages are working days from the local day it was received to the last day of the
-period (open ones) or to the day it was closed. SQL groups requests by those days; Python turns each
-distinct pair into working days once (see reports.complaints).
+period, or to the day the report is run if that is earlier (open ones), or to the day it was closed.
+SQL groups requests by those days; Python turns each distinct pair into working days once (see
+reports.complaints).
 
 Survey feedback "expressed dissatisfaction" is a rule over the resident's words and the survey score
 (reports.dissatisfaction); it is the one figure read row by row, because words cannot be counted in
@@ -17,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from models.cases import Case
@@ -96,11 +98,13 @@ def service_requests(scope: Scope) -> ServiceRequests:
         sa.or_(col(Case.closed_at).is_(None), col(Case.closed_at) >= scope.end),
     )
     received_day = scope.local.date(col(Case.received_at))
+    # Open requests age to the period's last day, but not past today when the period is still running.
+    aged_to = min(scope.period.last, scope.as_of_day)
     ages: dict[float, int] = {}
     for day, n in scope.session.execute(
         sa.select(received_day, sa.func.count()).where(open_at_end).group_by(received_day)
     ):
-        age = scope.working_days(as_date(day), scope.period.last)
+        age = scope.working_days(as_date(day), aged_to)
         ages[age] = ages.get(age, 0) + int(n)
     bands = {
         label: sum(n for age, n in ages.items() if low <= age and (high is None or age <= high))
@@ -121,7 +125,7 @@ def service_requests(scope: Scope) -> ServiceRequests:
         OpenRequest(
             reference=str(reference),
             received_on=_local_day(scope, received_at),
-            age_working_days=scope.working_days(_local_day(scope, received_at), scope.period.last),
+            age_working_days=scope.working_days(_local_day(scope, received_at), aged_to),
             linked_complaint=bool(is_linked),
         )
         for reference, received_at, is_linked in scope.session.execute(
@@ -161,6 +165,18 @@ class SurveyFeedback:
     rule: str
 
 
+def has_triage_decision() -> ColumnElement[bool]:
+    """A triage decision names the case: a correlated EXISTS, for use negated (NOT EXISTS).
+
+    PostgreSQL plans NOT EXISTS as an anti-join; NOT IN over a subquery it cannot, and NOT IN is wrong as
+    soon as the subquery yields a NULL. triage_decision.case_id has no index, so the EXISTS reads the
+    decided cases as one DISTINCT set, which SQLite probes through an automatic index built once (over the
+    table itself it would scan every decision once per case); PostgreSQL plans it as the same anti-join.
+    """
+    decided = sa.select(col(TriageDecision.case_id).label("case_id")).distinct().subquery("decided")
+    return sa.select(sa.literal(1)).select_from(decided).where(decided.c.case_id == col(Case.id)).exists()
+
+
 def _survey_texts(scope: Scope) -> Any:
     """(case id, text, recorded score) for every message of the period's survey feedback cases.
 
@@ -177,9 +193,7 @@ def _survey_texts(scope: Scope) -> Any:
         .join(SurveyRequest, col(SurveyRequest.answer_message_id) == col(InboundMessage.id), isouter=True)
         .where(survey_case)
     )
-    has_decision = col(Case.id).in_(
-        sa.select(col(TriageDecision.case_id)).where(col(TriageDecision.case_id).is_not(None))
-    )
+    has_decision = has_triage_decision()
     by_filing = (
         sa.select(col(Case.id), text, col(SurveyRequest.score))
         .select_from(Case)

@@ -27,6 +27,7 @@ from models.enums import (
     MessageStatus,
     OutboxChannel,
     Party,
+    StageDecision,
 )
 from models.errors import ConflictError
 from models.lifecycle import LifecycleError
@@ -44,10 +45,12 @@ from scheduler.letters import (
     ExclusionLetter,
     ExtensionNotice,
     Rendered,
+    StageResponseLetter,
     SurveyReply,
     render_acknowledgement,
     render_exclusion_letter,
     render_extension_notice,
+    render_stage_response,
     render_survey_reply,
 )
 
@@ -205,6 +208,50 @@ def log_complaint(
     case_actions.open_stage1(session, case=case, actor=actor, now=now)
     item = _acknowledge(session, case, stage=1, respond_due=respond_due, now=now, work=work)
     return case, item
+
+
+def respond(
+    session: Session,
+    *,
+    case: Case,
+    stage: int,
+    decision: StageDecision,
+    reasons: str,
+    remedy: str | None,
+    outstanding_actions: str | None,
+    actor: Actor,
+    now: datetime,
+    work: Casework,
+) -> OutboxItem:
+    """Record the stage response (Code 6.9/6.19) and send it to the resident, in one transaction, so the
+    record and the letter can never disagree."""
+    case_actions.record_response(
+        session,
+        case=case,
+        stage=stage,
+        decision=decision,
+        reasons=reasons,
+        remedy=remedy,
+        outstanding_actions=outstanding_actions,
+        actor=actor,
+        now=now,
+    )
+    letter = render_stage_response(
+        StageResponseLetter(
+            resident_name=_name(session, case),
+            reference=case.reference,
+            stage=stage,
+            definition=case.definition or "",
+            decision=decision.value,
+            reasons=reasons,
+            remedy=remedy,
+            outstanding_actions=outstanding_actions,
+        ),
+        work.landlord,
+    )
+    return send_resident(
+        session, case, key=f"response:{case.reference}:stage{stage}", letter=letter, now=now, work=work
+    )
 
 
 def escalate(

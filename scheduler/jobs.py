@@ -18,7 +18,16 @@ from sqlmodel import Session, col, select
 
 from models.cases import Case, Deadline
 from models.classification import Classification
-from models.enums import CaseKind, CaseStatus, DeadlineKind, MessageStatus, OutboxChannel, Party, StaffRole
+from models.enums import (
+    AWAITING_STAFF,
+    CaseKind,
+    CaseStatus,
+    DeadlineKind,
+    OutboxChannel,
+    Party,
+    StaffRole,
+)
+from models.lifecycle import NO_DEADLINES
 from models.messages import InboundMessage
 from models.people import Resident, StaffMember
 from models.repository.outbox import NewMessage, enqueue, enqueue_many
@@ -36,7 +45,7 @@ from scheduler.letters import (
     render_unreviewed_alert,
 )
 
-CLOSED = (CaseStatus.CLOSED.value, CaseStatus.EXCLUDED.value)
+CLOSED = tuple(sorted(status.value for status in NO_DEADLINES))
 
 
 def reminder_due(today: date, due: date, offsets: Sequence[int], calendar: WorkingCalendar) -> int | None:
@@ -187,9 +196,7 @@ def alert_unreviewed(session: Session, *, now: datetime, work: Casework) -> Swee
     latest_receipt = calendar.end_of_day(calendar.subtract_working_days(today, days - 1))
     waiting = session.exec(
         select(InboundMessage)
-        .where(
-            InboundMessage.status == MessageStatus.AWAITING_REVIEW, col(InboundMessage.received_at) <= latest_receipt
-        )
+        .where(col(InboundMessage.status).in_(AWAITING_STAFF), col(InboundMessage.received_at) <= latest_receipt)
         .order_by(col(InboundMessage.received_at))
     ).all()
     officers = complaints_officers(session)

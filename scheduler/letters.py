@@ -130,6 +130,33 @@ class Acknowledgement:
 
 
 @dataclass(frozen=True)
+class StageResponseLetter:
+    """Code 6.9/6.19: the stage, the definition, the decision and reasons, any remedy, outstanding actions,
+    and how to escalate (stage 1) or go to the Ombudsman (stage 2)."""
+
+    resident_name: str | None
+    reference: str
+    stage: int
+    definition: str
+    decision: str  # a StageDecision value: upheld, partly_upheld, not_upheld
+    reasons: str
+    remedy: str | None
+    outstanding_actions: str | None
+
+    def __post_init__(self) -> None:
+        _check_stage(self.stage)
+        if self.decision not in DECISION_WORDS:
+            raise ValueError(f"unknown decision {self.decision!r}")
+
+
+DECISION_WORDS = {
+    "upheld": "We uphold your complaint: we agree that we got this wrong.",
+    "partly_upheld": "We partly uphold your complaint: we agree with some of it, but not all of it.",
+    "not_upheld": "We do not uphold your complaint: we do not think we got this wrong.",
+}
+
+
+@dataclass(frozen=True)
 class HandlerReminder:
     handler_name: str
     reference: str
@@ -392,6 +419,20 @@ def render_acknowledgement(ack: Acknowledgement, landlord: LandlordDetails) -> R
         ack=ack,
         definition=to_resident(ack.definition),
         greeting=_greeting(ack.resident_name),
+    )
+
+
+def render_stage_response(response: StageResponseLetter, landlord: LandlordDetails) -> Rendered:
+    final = "final response" if response.stage == 2 else "stage 1 response"
+    subject = f"Your complaint {response.reference}: our {final}"
+    return _render(
+        "stage_response",
+        subject,
+        landlord,
+        response=response,
+        definition=to_resident(response.definition),
+        decision=DECISION_WORDS[response.decision],
+        greeting=_greeting(response.resident_name),
     )
 
 

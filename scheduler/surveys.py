@@ -242,6 +242,16 @@ class NewIssue:
 
 
 @dataclass(frozen=True)
+class NotClassified:
+    """No classifier, or it failed: nothing says the reply holds no hazard or new issue, so a person reads it."""
+
+    name: str = "not classified"
+
+    def check(self, facts: ReplyFacts) -> bool:
+        return facts.predicted is None and facts.hazard is None
+
+
+@dataclass(frozen=True)
 class HazardFlagged:
     """A possible hazard (Awaab's Law): a person must see it the same day, whatever else the reply says."""
 
@@ -252,7 +262,7 @@ class HazardFlagged:
 
 
 # Read in order; the first that fits keeps the reply in the staff triage queue.
-STAFF_RULES: tuple[StaffRule, ...] = (AsksToComplain(), HazardFlagged(), NewIssue())
+STAFF_RULES: tuple[StaffRule, ...] = (AsksToComplain(), HazardFlagged(), NewIssue(), NotClassified())
 
 
 def needs_staff(facts: ReplyFacts, rules: tuple[StaffRule, ...] = STAFF_RULES) -> str | None:
@@ -260,8 +270,9 @@ def needs_staff(facts: ReplyFacts, rules: tuple[StaffRule, ...] = STAFF_RULES) -
 
     The rule: a reply to a survey is survey feedback (Code 1.6: dissatisfaction in a survey is not a
     complaint, and the resident is told how to complain), recorded without a staff tap, unless the
-    resident asks to complain in so many words, the classifier flags a possible hazard, or it reads the
-    reply as a new complaint or service request rather than as feedback. Those go to the triage queue as
+    resident asks to complain in so many words, the classifier flags a possible hazard, it reads the
+    reply as a new complaint or service request rather than as feedback, or the reply was not classified
+    at all (no classifier, or it failed: nothing has ruled out a hazard). Those go to the triage queue as
     normal messages, threaded onto the service request, so a missed complaint or hazard is never the
     price of a tidy survey. The score is recorded either way.
     """

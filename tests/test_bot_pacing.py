@@ -186,3 +186,35 @@ async def test_a_hazard_reported_last_is_carded_first_when_cards_must_wait(engin
         async with bot:
             assert await poster.run(bot) == 1
         assert card_ids(api) == [ids[2]]
+
+
+async def test_a_message_the_classifier_could_not_label_still_gets_a_card(engine: sa.Engine) -> None:
+    """Classification can fail (or be off) and the message is kept NEW: staff must still see it."""
+    (labelled,) = seed(engine, 1)
+    with Session(engine) as session:
+        message, _ = store_inbound(
+            session,
+            data=InboundMessageCreate(
+                channel=Channel.EMAIL,
+                source_key="pace:unlabelled",
+                content_hash="unlabelled",
+                received_at=datetime(2026, 9, 30, 9, tzinfo=UTC),
+                sender_address="u@resident.example",
+                subject="No label",
+                body_text="The classifier never saw this one.",
+                new_text="The classifier never saw this one.",
+            ),
+            now=datetime(2026, 9, 30, 9, tzinfo=UTC),
+        )
+        session.commit()
+        unlabelled = message.id
+    with BotApiServer(max_poll_seconds=1) as api:
+        bot = Bot(api.token, base_url=api.base_url, base_file_url=api.base_file_url)
+        poster = CardPoster(
+            engine=engine, work=WORK, chat_id=STAFF_CHAT, clock=lambda: datetime(2026, 11, 2, 9, tzinfo=UTC)
+        )
+        async with bot:
+            assert await poster.run(bot) == 2
+        assert card_ids(api) == [unlabelled, labelled]  # received first, so its deadline is first
+        first = api.sent_messages(STAFF_CHAT)[0].text or ""
+        assert "The classifier never saw this one." in first and "Predicted:" not in first

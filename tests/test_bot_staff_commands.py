@@ -302,6 +302,20 @@ async def test_respond_records_the_decision_reasons_remedy_and_actions(
     assert due(engine, reference, 1, DeadlineKind.RESPOND).met_at == NOW
     (event,) = audit(engine, "respond_stage1")
     assert event.actor_staff_id == staff_id(engine, TESS) and event.detail["decision"] == "partly_upheld"
+    # The resident gets the response itself, with what Code 6.9 says it must state.
+    assert "goes to the resident by e-mail" in text
+    letter = outbox(engine)[-1]
+    assert letter.idempotency_key == f"response:{reference}:stage1"
+    assert letter.subject == f"Your complaint {reference}: our stage 1 response"
+    for fact in (
+        "We partly uphold your complaint",
+        "The contractor missed two visits.\nWe should have called.",
+        "\u00a350 for the missed visits",
+        "Mould wash by 20 Nov",
+        "ask for your complaint to go to stage 2. You do not have to give a reason.",
+        "0300 111 3000",
+    ):
+        assert fact in letter.body_text
 
 
 async def test_respond_with_something_missing_gets_the_usage_and_changes_nothing(
@@ -355,7 +369,7 @@ async def test_escalate_then_stage_2_needs_a_different_handler(
         "Sorry, that was not done: The stage 2 handler must be a different person from the stage 1 handler (Code 6.13)."
     )
     assert case_of(engine, reference).status is CaseStatus.STAGE2_REQUESTED
-    assert [i.idempotency_key for i in outbox(engine)] == [f"ack:{reference}:stage1"]
+    assert [i.idempotency_key for i in outbox(engine)] == [f"ack:{reference}:stage1", f"response:{reference}:stage1"]
 
     await staff_says(app, api, f"/assign {reference} @priya_s")
 
@@ -469,6 +483,7 @@ async def test_exclude_refuses_an_escalation_with_reasons_and_sends_the_letter(
     # Logged with one tap, then found to be over 12 months old: still refusable before the stage 1 response.
     await staff_says(app, api, f"/exclude {other} Over 12 months old")
     assert case_of(engine, other).status is CaseStatus.EXCLUDED
+    assert last(api).endswith("No open deadlines.")  # its stage 1 response is no longer awaited
     assert [i.idempotency_key for i in outbox(engine)].count(f"exclusion:{other}") == 1
 
     answered = complaint(engine, "c")

@@ -42,21 +42,25 @@ def test_the_bundled_samples_cover_every_label_and_the_hard_cases() -> None:
     assert sum(e["hazard"] for e in [*key["email"].values(), *key["chat"]]) >= 4
 
 
+def triage_demo(directory: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The installed command, as a newcomer runs it: no TRIAGE_* settings unless given here."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--dir", str(directory)],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The installed command, as a newcomer runs it, in a clean environment with nothing configured."""
     directory = tmp_path_factory.mktemp("demo") / "triage-demo"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     # A configured database must never be touched by the demo.
-    env["TRIAGE_DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/not-this-one"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = triage_demo(directory, TRIAGE_DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/not-this-one")
     assert result.returncode == 0, result.stderr
     return directory, result.stdout
 
@@ -127,14 +131,7 @@ def test_the_demo_prints_the_queue_and_how_often_the_classifier_agreed(demo_run:
 def test_running_the_demo_again_starts_afresh(demo_run: tuple[Path, str]) -> None:
     directory, _ = demo_run
     (directory / "notes.txt").write_text("mine", encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")},
-    )
+    result = triage_demo(directory)
     assert result.returncode == 0, result.stderr
     assert "Awaiting review: 46" in result.stdout  # not 0: the old database was replaced, not added to
     assert (directory / "notes.txt").read_text(encoding="utf-8") == "mine"  # and nothing else was touched
@@ -171,3 +168,13 @@ def test_a_directory_mailbox_feeds_intake_and_a_second_drain_takes_only_new_file
         stored = list(session.exec(select(InboundMessage).order_by(col(InboundMessage.id))))
     engine.dispose()
     assert len(stored) == 4 and all(m.received_at == moment for m in stored)
+
+
+def test_the_demo_refuses_a_directory_holding_a_database_it_did_not_make(tmp_path: Path) -> None:
+    real = tmp_path / "triage-data"
+    real.mkdir()
+    (real / "triage.db").write_bytes(b"somebody's real data")
+    result = triage_demo(real)
+    assert result.returncode == 1
+    assert "already holds a triage database that the demo did not make" in result.stderr
+    assert (real / "triage.db").read_bytes() == b"somebody's real data"

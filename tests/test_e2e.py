@@ -5,10 +5,10 @@ A resident emails → a triage card reaches the staff chat → a staff tap confi
 acknowledgement email (reference, definition, stage 1 response date in working days, the Ombudsman's
 details) reaches SMTP → a handler is assigned → the service restarts on a later day (its wall clock moved
 on; tests/servers/shifted_clock.py) → the handler's reminder email arrives → the handler records the stage
-1 response → the resident replies "not happy, I want this escalated" → staff confirm it → the case is a
-stage 2 request with a new acknowledgement deadline → the stage 1 handler is refused for stage 2 (Code
-6.13) and another is assigned, which logs stage 2 and acknowledges it. Beside it, a chat resident's
-complaint is acknowledged by chat. Every wait is bounded.
+1 response, which reaches the resident → they reply "not happy, I want this escalated" → staff confirm
+it → the case is a stage 2 request with a new acknowledgement deadline → the stage 1 handler is refused
+for stage 2 (Code 6.13) and another is assigned, which logs stage 2 and acknowledges it. Beside it, a
+chat resident's complaint is acknowledged by chat. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -268,9 +268,13 @@ def test_a_complaint_from_email_to_stage_2_through_every_real_component(  # noqa
             f"/respond {reference} not upheld\nreasons: the roofer found no fault on the day he visited",
         )
         staff_reply(api, seen, reference)
+        response = mail_to(smtp, RESIDENT_EMAIL, "our stage 1 response")
+        response_text = text_of(response)
 
         seen = len(api.sent_messages(STAFF_CHAT))
-        raw = resident_email(f"Re: {ack.message['Subject']}", ESCALATION, reply_to=str(ack.message["Message-ID"]))
+        raw = resident_email(
+            f"Re: {response.message['Subject']}", ESCALATION, reply_to=str(response.message["Message-ID"])
+        )
         deliver_to_mailbox(dovecot, folder, raw)
         reply_card = new_card(api, seen, "New email message")
         tap(api, reply_card, "Complaint")
@@ -291,6 +295,8 @@ def test_a_complaint_from_email_to_stage_2_through_every_real_component(  # noqa
     assert reminder.message["To"].addresses[0].addr_spec == "sam@riverside.example"
     assert reference in reminder_text and long_date(respond_due) in reminder_text
     assert "0300 111 3000" in reminder_text
+    assert "We do not uphold your complaint" in response_text and "the roofer found no fault" in response_text
+    assert "ask for your complaint to go to stage 2" in response_text and "0300 111 3000" in response_text
     assert "6.13" in refused or "did not handle stage 1" in refused or "stage 1" in refused
     case, deadlines = case_and_deadlines(url, reference)
     assert case.status is CaseStatus.STAGE2_OPEN and case.escalation_requested_at is not None

@@ -27,6 +27,7 @@ from scheduler.letters import (
     OverdueNotice,
     Rendered,
     ServiceRequestDigest,
+    StageResponseLetter,
     SurveyReply,
     UnreviewedAlert,
     age_band,
@@ -40,6 +41,7 @@ from scheduler.letters import (
     render_handler_reminder,
     render_overdue_notice,
     render_service_request_digest,
+    render_stage_response,
     render_survey_reply,
     render_unreviewed_alert,
 )
@@ -69,6 +71,16 @@ ACK = Acknowledgement(
     not_responsible_aspects=None,
     response_due=date(2026, 12, 14),
     handler_name="Hal Jones",
+)
+RESPONSE = StageResponseLetter(
+    resident_name="Maria Costa",
+    reference=REF,
+    stage=1,
+    definition="No heating since 3 November; the boiler was 'fixed' twice.",
+    decision="partly_upheld",
+    reasons="The engineer missed the first visit.\nThe part had to be ordered.",
+    remedy="\u00a375 for the days without heating.",
+    outstanding_actions="New boiler fitted by 18 December.",
 )
 REMINDER = HandlerReminder(
     handler_name="Hal",
@@ -146,6 +158,21 @@ KINDS: dict[str, tuple[Callable[[Any, LandlordDetails], Rendered], Any, list[str
             "please reply to this message",
             "large print",
             "Hal Jones",
+        ],
+        True,
+    ),
+    "stage_response": (
+        render_stage_response,
+        RESPONSE,
+        [
+            REF,
+            "stage 1 response",
+            "No heating since 3 November",
+            "We partly uphold your complaint",
+            "The part had to be ordered.",
+            "\u00a375 for the days without heating.",
+            "New boiler fitted by 18 December.",
+            "ask for your complaint to go to stage 2",
         ],
         True,
     ),
@@ -652,3 +679,18 @@ def test_a_draft_without_points_or_outcome_asks_the_resident_for_both() -> None:
     assert "You told us you are unhappy with our service, but not yet what about." in letter.text
     assert "You did not say what you would like us to do to put things right." in letter.text
     assert "Ask:" not in letter.text and "not stated" not in letter.text
+
+
+def test_the_final_response_sends_the_resident_to_the_ombudsman_not_to_another_stage() -> None:
+    letter = render("stage_response", stage=2, decision="not_upheld", remedy=None, outstanding_actions=None)
+    assert letter.subject == f"Your complaint {REF}: our final response"
+    assert "We do not uphold your complaint" in letter.text
+    assert "We are not offering a remedy." in letter.text
+    assert "What is still to be done" not in letter.text
+    assert "stage 2. You do not have to give a reason" not in letter.text
+    assert "If you are still unhappy, you can now ask the Housing Ombudsman Service" in letter.text
+
+
+def test_a_stage_response_with_an_unknown_decision_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown decision"):
+        replace(RESPONSE, decision="maybe")

@@ -233,3 +233,18 @@ def test_random_action_sequences_keep_the_codes_invariants(steps: list[tuple[obj
         # A closed complaint was responded to or excluded first.
         if state.status is S.CLOSED:
             assert {S.STAGE1_RESPONDED, S.STAGE2_RESPONDED, S.EXCLUDED} & set(seen)
+
+
+def test_whoever_gives_an_unassigned_stage1_response_is_kept_off_stage2() -> None:
+    """A one-tap log has no handler; the person who answers it handled stage 1 (Code 6.13)."""
+    responded = lc.record_response(lc.open_stage1(ComplaintState()), stage=1, responder_id=7)
+    assert responded.stage1_handler == 7
+    escalated = lc.request_escalation(responded)
+    with pytest.raises(LifecycleError, match=r"6\.13"):
+        lc.assign_handler(escalated, stage=2, staff_id=7)
+    assert lc.assign_handler(escalated, stage=2, staff_id=8).stage2_handler == 8
+
+
+def test_an_assigned_stage1_handler_stays_the_handler_when_a_colleague_sends_the_response() -> None:
+    assigned = lc.assign_handler(lc.open_stage1(ComplaintState()), stage=1, staff_id=3)
+    assert lc.record_response(assigned, stage=1, responder_id=9).stage1_handler == 3

@@ -30,9 +30,11 @@ from intake.store import Incoming, store_emails
 from models import case_actions
 from models.blobs import Blob
 from models.case_actions import Actor
-from models.cases import Case
+from models.cases import Case, ReferenceCounter
 from models.database import DatabaseSettings, make_engine
 from models.enums import (
+    CaseKind,
+    Channel,
     ContactChannel,
     Label,
     OutboxChannel,
@@ -43,12 +45,14 @@ from models.enums import (
     SupportNeedKind,
 )
 from models.errors import DomainError, NotFoundError
-from models.messages import Attachment, InboundMessage
+from models.messages import Attachment, InboundMessage, InboundMessageCreate
 from models.outbox import OutboxItem
 from models.people import ContactRestriction, Resident, ResidentCreate, StaffMemberCreate, SupportNeed
 from models.records import AuditEvent
 from models.repository.audit import record_event
+from models.repository.cases import create_case
 from models.repository.classification import decisions_with_messages
+from models.repository.messages import store_inbound
 from models.repository.outbox import enqueue
 from models.repository.privacy import (
     ERASED,
@@ -509,6 +513,67 @@ def test_export_holds_all_of_the_resident_and_nothing_of_anyone_else(session: Se
     assert all(set(e) == {"occurred_at", "action", "actor", "case", "message"} for e in document["audit_events"])
 
 
+def test_export_leaves_out_a_message_about_a_longer_address_that_contains_theirs(session: Session) -> None:
+    """Bounces are kept without a resident and found by the address they mention: bob@x.com's export has
+    the one about bob@x.com, not those about jimbob@x.com or bob@x.com.au (other people's)."""
+    bob = add_resident(session, data=ResidentCreate(name="Bob Marsh", email="bob@x.com"), now=T0)
+    add_resident(session, data=ResidentCreate(name="Jim Bob", email="jimbob@x.com"), now=T0)
+    for n, address in enumerate(("jimbob@x.com", "BOB@X.COM", "bob@x.com.au")):
+        store_inbound(
+            session,
+            data=InboundMessageCreate(
+                channel=Channel.EMAIL,
+                source_key=f"imap:INBOX:9:{n}",
+                content_hash=f"bounce{n}",
+                received_at=T0,
+                sender_address="mailer-daemon@x.com",
+                subject="Undeliverable: your complaint",
+                body_text=f"Delivery to <{address}> failed: mailbox full",
+            ),
+            now=T0,
+        )
+    session.commit()
+    document = export(session, bob)
+    assert [m["body_text"] for m in document["messages"]] == ["Delivery to <BOB@X.COM> failed: mailbox full"]
+    assert "jimbob" not in json.dumps(document).lower()
+
+
+def test_erasure_leaves_a_reminder_about_a_longer_case_reference_alone(session: Session) -> None:
+    """Erasing the resident of SR-2026-10000 cancels the staff reminder naming it, not the one naming
+    another resident's SR-2026-100001."""
+    mine = add_resident(session, data=ResidentCreate(name="Rhea Mason", email="rhea@example.org"), now=T0)
+    theirs = add_resident(session, data=ResidentCreate(name="Tom Other", email="tom@example.org"), now=T0)
+    session.add(ReferenceCounter(prefix="SR", year=2026, last_value=9_999))
+    session.flush()
+    my_case = create_case(session, kind=CaseKind.SERVICE_REQUEST, received_at=T0, now=T0, resident_id=mine.id)
+    counter = session.get(ReferenceCounter, ("SR", 2026))
+    assert counter is not None
+    counter.last_value = 100_000
+    session.add(counter)
+    session.flush()
+    their_case = create_case(session, kind=CaseKind.SERVICE_REQUEST, received_at=T0, now=T0, resident_id=theirs.id)
+    assert (my_case.reference, their_case.reference) == ("SR-2026-10000", "SR-2026-100001")
+    reminders = {
+        ref: enqueue(
+            session,
+            key=f"reminder:{ref}",
+            channel=OutboxChannel.TELEGRAM,
+            recipient=str(STAFF_CHAT),
+            body_text=f"Due tomorrow: {ref}, the boiler.",
+            party=Party.STAFF,
+            now=T0,
+        )[0]
+        for ref in (my_case.reference, their_case.reference)
+    }
+    erase_resident(session, resident=mine, reason="request", actor="cli", now=T0)
+    session.commit()
+    assert reminders["SR-2026-10000"].body_text == ERASED
+    assert reminders["SR-2026-10000"].status is OutboxStatus.FAILED
+    untouched = reminders["SR-2026-100001"]
+    assert untouched.body_text == "Due tomorrow: SR-2026-100001, the boiler."
+    assert untouched.status is OutboxStatus.PENDING
+
+
 def test_find_by_id_email_any_case_or_telegram(session: Session, world: World) -> None:
     assert find_resident(session, key=str(world.zeb.id)) is world.zeb
     assert find_resident(session, key="  ZEB.QUARTERMAIN@example.ORG ") is world.zeb
@@ -572,7 +637,9 @@ def test_erasure_leaves_no_trace_touches_nobody_else_and_keeps_the_statistics(se
     assert (zeb.email, zeb.phone, zeb.address, zeb.tenancy_ref, zeb.telegram_user_id) == (None,) * 5
     items = session.exec(select(OutboxItem).where(col(OutboxItem.id).in_([k[0] for k in mine["outbox_item"]]))).all()
     assert {i.status for i in items} <= {OutboxStatus.SENT, OutboxStatus.FAILED}
-    assert erasure.cancelled_outbox_items == 2  # the survey reply and the extension notice
+    # The extension notice; the survey answer was stored unclassified, so it waits for staff and no reply was
+    # written yet.
+    assert erasure.cancelled_outbox_items == 1
     world.sender.sent.clear()
     session.commit()  # the worker has its own session (on SQLite, the same single connection)
     world.worker.deliver_due()
@@ -728,9 +795,15 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
 
 
-def triage(data_dir: Path, *args: str) -> tuple[int, str, str]:
-    env = {"TRIAGE_DATA_DIR": str(data_dir), "TRIAGE_DATABASE_URL": None, "TRIAGE_DEBUG": None, "COLUMNS": "120"}
-    result = runner.invoke(app, list(args), env=env)
+def triage(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    base: dict[str, str | None] = {
+        "TRIAGE_DATA_DIR": str(data_dir),
+        "TRIAGE_DATABASE_URL": None,
+        "TRIAGE_DEBUG": None,
+        "TRIAGE_LCHO_TENANCY_PREFIXES": None,
+        "COLUMNS": "120",
+    }
+    result = runner.invoke(app, list(args), env=base | (env or {}))
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -793,6 +866,27 @@ def test_erase_command_refuses_without_yes_then_erases_once(data_dir: Path) -> N
     assert (code, out) == (0, "Resident 1 was already erased; nothing was left to change.\n")
     code, _, err = triage(data_dir, "resident", "erase", "1", "--reason", "x")
     assert code == 1 and "add --yes" in err
+
+
+def test_erase_command_keeps_the_configured_lcho_prefix_so_ch01_still_counts_them(data_dir: Path) -> None:
+    engine = make_engine(DatabaseSettings(f"sqlite:///{data_dir}/triage.db"))
+    with Session(engine) as session:
+        for name, tenancy in (("Lee Owner", "SO-1234"), ("Kim Owner", "SO-5678")):
+            add_resident(session, data=ResidentCreate(name=name, tenancy_ref=tenancy), now=T0)
+        session.commit()
+    engine.dispose()
+    lcho = {"TRIAGE_LCHO_TENANCY_PREFIXES": '["LCHO-", "SO-"]'}
+    code, _, err = triage(data_dir, "resident", "erase", "4", "--reason", "request 8", "--yes", env=lcho)
+    assert (code, err) == (0, "")
+    code, out, _ = triage(data_dir, "resident", "export", "4")
+    assert json.loads(out)["resident"]["tenancy_ref"] == "SO-"  # still low-cost home ownership in CH01
+    # An explicit --keep-tenancy-prefix wins over the setting.
+    code, _, err = triage(
+        data_dir, "resident", "erase", "5", "--reason", "request 9", "--yes", "--keep-tenancy-prefix", "LCHO-", env=lcho
+    )
+    assert (code, err) == (0, "")
+    code, out, _ = triage(data_dir, "resident", "export", "5")
+    assert json.loads(out)["resident"]["tenancy_ref"] is None
 
 
 def test_erase_help_says_the_decision_is_the_landlords(data_dir: Path) -> None:

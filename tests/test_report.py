@@ -7,20 +7,24 @@ working days after the first date up to and including the second.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session
 
+from models.enums import StageDecision
+from models.timescales import StageTimescale, Timescales
 from models.types import UTCDateTime
 from reports.build import build_report, report_json
 from reports.localtime import LocalTime
 from reports.period import Period
 from reports.settings import ReportSettings
 from reports.stats import distribution, percentile
-from tests.test_report_world import AS_OF, CALENDAR, EVIL, PERIOD, World, build_world
+from tests.test_report_world import AS_OF, CALENDAR, EVIL, LONDON, PERIOD, World, at, build_world
 
 SETTINGS = ReportSettings(homes_low_cost_rental=1400, homes_low_cost_home_ownership=600)
 
@@ -59,8 +63,8 @@ def test_the_top_level_keys_and_period(world: World) -> None:
         "triage_quality",
     } <= set(report)
     assert report["period"]["from"] == "2026-04-01" and report["period"]["to"] == "2026-05-31"
-    # 61 days back from 31 March: 30 January to 31 March.
-    assert report["period"]["previous"] == {"from": "2026-01-30", "to": "2026-03-31"}
+    # Two whole months, so the two whole months before: February and March.
+    assert report["period"]["previous"] == {"from": "2026-02-01", "to": "2026-03-31"}
     assert report["period"]["as_of"] == "2026-06-01T08:00:00+00:00"  # 09:00 BST
     assert (report["period"]["timezone"], report["period"]["nation"]) == ("Europe/London", "ENG")
 
@@ -112,6 +116,31 @@ def test_ch02_counts_extensions_within_the_code_as_on_time_and_apart(world: Worl
     assert ch02["total"] == {"responded": 8, "on_time": 6, "share": 0.75}
 
 
+def test_ch02_an_extension_recorded_after_the_deadline_passed_does_not_make_the_response_on_time(
+    world: World,
+) -> None:
+    """Code 6.4: the resident must be told of an extension before the response is due, not after."""
+    w, d = world, StageDecision
+    march = Period(date(2026, 3, 1), date(2026, 3, 31))
+    # K: received and acknowledged Mon 2 Mar, response due Mon 16 Mar (10 WD). Nothing by then; on Tue 24 Mar
+    # an extension of 10 WD is recorded (to Mon 30 Mar) and the response goes out Wed 25 Mar: LATE.
+    k = w.complaint("K", at(3, 2, 10), at(3, 2, 11), "Lift broken for a month")
+    w.extend(k, 1, 10, when=at(3, 24, 10), reason="Waiting for the lift engineer")
+    w.respond(k, 1, at(3, 25, 12), d.NOT_UPHELD)
+    # L: acknowledged Tue 3 Mar, due Tue 17 Mar; extended 5 WD on Mon 16 Mar (in time) to Tue 24 Mar and
+    # answered Mon 23 Mar: within the extension.
+    el = w.complaint("L", at(3, 3, 10), at(3, 3, 11), "Lift broken again")
+    w.extend(el, 1, 5, when=at(3, 16, 10), reason="Waiting for the lift engineer")
+    w.respond(el, 1, at(3, 23, 12), d.NOT_UPHELD)
+    w.session.commit()
+    as_of = datetime(2026, 4, 1, 9, tzinfo=LONDON).astimezone(UTC)
+    report = report_json(build_report(w.session, period=march, settings=SETTINGS, calendar=CALENDAR, as_of=as_of))
+    one = report["ch02"]["stage1"]
+    assert (one["responded"], one["within_original"], one["within_extension"], one["late"]) == (2, 0, 1, 1)
+    assert one["late_references"] == [w.refs["K"]]
+    assert one["share"] == 0.5
+
+
 def test_acknowledgements_within_five_working_days(world: World) -> None:
     ack = figures(world.session)["acknowledged_within_timescale"]
     r = world.refs
@@ -159,6 +188,31 @@ def test_working_days_to_acknowledge_and_respond(world: World) -> None:
         "max": 20.0,
     }
     assert c["working_days_to_respond"]["stage2"]["median"] == 29.0  # D: 15 Apr to 28 May
+
+
+def test_working_days_are_counted_from_receipt_whatever_acknowledgement_timescale_is_set_now(world: World) -> None:
+    """A landlord who later shortens its acknowledgement timescale to 3 working days still sees how long
+    April's complaints took: from the day each was received, not from its 5-day deadline less 3 days."""
+    stricter = Timescales(
+        stage1=StageTimescale(acknowledge=3, respond=10, extension_limit=10),
+        stage2=StageTimescale(acknowledge=3, respond=20, extension_limit=20),
+    )
+    c = figures(world.session, ReportSettings(timescales=stricter))["complaints"]
+    # The same as under the Code's timescales (see the test above): A 1, B 6, C 0, D 2, E 1, H 2, J 2.
+    assert c["working_days_to_acknowledge"]["stage1"] == {
+        "count": 7,
+        "median": 2.0,
+        "p90": pytest.approx(3.6),
+        "max": 6.0,
+    }
+    assert c["working_days_to_acknowledge"]["stage2"] == {"count": 1, "median": 3.0, "p90": 3.0, "max": 3.0}
+    assert c["working_days_to_respond"]["stage1"] == {
+        "count": 7,
+        "median": 10.0,
+        "p90": pytest.approx(14.6),
+        "max": 20.0,
+    }
+    assert c["working_days_to_respond"]["stage2"]["median"] == 29.0
 
 
 def test_extensions_escalation_outcomes_remedies_and_refusals(world: World) -> None:
@@ -257,6 +311,23 @@ def test_service_request_register(world: World) -> None:
     ]
 
 
+def test_open_service_requests_age_to_today_when_the_period_has_not_ended(session: Session) -> None:
+    """The whole of 2026, run on Tuesday 24 November: a request received on Saturday 21 November is
+    2 working days old (Mon 23, Tue 24), not the 27 it would be on 31 December."""
+    w = build_world(session)
+    w.request("SR7", at(11, 21, 10), at(11, 23, 9))
+    session.commit()
+    year = Period(date(2026, 1, 1), date(2026, 12, 31))
+    as_of = datetime(2026, 11, 24, 9, tzinfo=LONDON).astimezone(UTC)
+    sr = report_json(build_report(session, period=year, settings=SETTINGS, calendar=CALENDAR, as_of=as_of))[
+        "service_requests"
+    ]
+    newest = sr["oldest_open"][-1]
+    assert (newest["reference"], newest["received_on"], newest["age_working_days"]) == (w.refs["SR7"], "2026-11-21", 2)
+    assert sr["age_at_period_end"]["count"] == sr["open_at_period_end"]
+    assert sr["age_bands"]["0-5"] == 1  # SR7 alone; the others were received months ago
+
+
 def test_survey_feedback_register(world: World) -> None:
     sf = figures(world.session)["survey_feedback"]
     # SV1 "2/5 ... never turned up" and SV3 (recorded score 1) are unhappy; SV2 (5 stars) and SV5 are not.
@@ -343,3 +414,40 @@ def test_local_dates_in_sql_agree_with_zoneinfo(session: Session, moment: dateti
     value = sa.literal(moment, UTCDateTime())
     got_day, got_month = session.execute(sa.select(local.date(value), local.month(value))).one()
     assert (got_day, got_month) == (day, month)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "previous"),
+    [
+        (date(2026, 3, 1), date(2026, 3, 31), (date(2026, 2, 1), date(2026, 2, 28))),  # March: February
+        (date(2026, 4, 1), date(2026, 6, 30), (date(2026, 1, 1), date(2026, 3, 31))),  # Apr-Jun: Jan-Mar
+        (date(2025, 4, 1), date(2026, 3, 31), (date(2024, 4, 1), date(2025, 3, 31))),  # financial year
+        (date(2024, 3, 1), date(2024, 3, 31), (date(2024, 2, 1), date(2024, 2, 29))),  # leap February
+        (date(2026, 1, 1), date(2026, 1, 31), (date(2025, 12, 1), date(2025, 12, 31))),  # over the year end
+        (date(2026, 3, 10), date(2026, 3, 20), (date(2026, 2, 27), date(2026, 3, 9))),  # not whole: 11 days
+        (date(2026, 3, 1), date(2026, 3, 30), (date(2026, 1, 30), date(2026, 2, 28))),  # not whole: 30 days
+    ],
+)
+def test_the_previous_period_for_trends(first: date, last: date, previous: tuple[date, date]) -> None:
+    before = Period(first, last).previous()
+    assert (before.first, before.last) == previous
+
+
+@given(st.dates(date(2001, 1, 1), date(2070, 12, 1)), st.integers(1, 36))
+def test_whole_months_compare_with_the_same_number_of_whole_months_just_before(start: date, count: int) -> None:
+    first = start.replace(day=1)
+    index = first.year * 12 + first.month - 1 + count  # the month after the period
+    last = date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+    before = Period(first, last).previous()
+    assert before.last == first - timedelta(days=1)
+    assert before.first.day == 1 and (before.last + timedelta(days=1)).day == 1
+    assert before.whole_months() == count
+
+
+@given(st.dates(date(2001, 1, 2), date(2070, 12, 1)), st.integers(0, 400))
+def test_other_periods_compare_with_as_many_days_just_before(first: date, extra: int) -> None:
+    period = Period(first, first + timedelta(days=extra))
+    before = period.previous()
+    if period.whole_months() is None:
+        assert before.days == period.days
+    assert before.last == first - timedelta(days=1)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from models import case_actions as act
 from models.case_actions import Actor
 from models.cases import Case
 from models.classification import Classification, TriageDecision
+from models.database import DatabaseSettings, make_engine
 from models.enums import CaseKind, CaseStatus, Channel, DeadlineKind, Label, StaffRole, StageDecision
 from models.errors import ConflictError
 from models.lifecycle import LifecycleError
@@ -278,3 +280,35 @@ def test_overdue_listing_uses_the_next_open_deadline(session: Session) -> None:
     assert [r.case.reference for r in case_repo.list_cases(session, overdue_at=now)] == [late.reference]
     rows = case_repo.list_cases(session, kind=CaseKind.COMPLAINT)
     assert {r.case.reference: r.next_due_at for r in rows}[late.reference] == calendar.end_of_day(date(2026, 3, 9))
+
+
+@pytest.mark.postgres
+def test_a_case_taken_for_update_makes_a_second_staff_action_wait_its_turn(postgres_database: str) -> None:
+    """Two staff acting on one case at once (two /extend commands): the second reads the case only after the
+    first has committed, so it sees the first one's change instead of overwriting it."""
+    engine = make_engine(DatabaseSettings(postgres_database))
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        reference = case_repo.create_case(session, kind=CaseKind.COMPLAINT, received_at=T0, now=T0).reference
+        session.commit()
+    seen: list[str | None] = []
+
+    def second() -> None:
+        with Session(engine) as other:
+            case = case_repo.case_by_reference(other, reference=reference, for_update=True)
+            seen.append(case.definition if case else "missing")
+            other.rollback()
+
+    with Session(engine) as first:
+        case = case_repo.case_by_reference(first, reference=reference, for_update=True)
+        assert case is not None
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive() and seen == []  # blocked on the row lock
+        case.definition = "changed by the first"
+        first.add(case)
+        first.commit()
+    waiting.join(timeout=10)
+    engine.dispose()
+    assert seen == ["changed by the first"]

@@ -60,3 +60,19 @@ def test_a_long_read_only_transaction_does_not_hold_up_a_writer(tmp_path: Path) 
         writer.dispose()
         assert reading.execute(sa.text("SELECT count(*) FROM t")).scalar_one() == 1  # its own snapshot
     engine.dispose()
+
+
+def test_a_database_error_never_carries_the_residents_words(tmp_path: Path) -> None:
+    """Errors end up in logged tracebacks: the values of the failing statement must not be in them."""
+    engine = make_engine(DatabaseSettings(f"sqlite:///{tmp_path}/private.db"))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE note (body TEXT UNIQUE)")
+        conn.execute(sa.text("INSERT INTO note VALUES (:b)"), {"b": "my daughter's asthma is worse"})
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO note VALUES (:b)"), {"b": "my daughter's asthma is worse"})
+    except sa.exc.IntegrityError as exc:
+        assert "asthma" not in str(exc)
+    else:
+        raise AssertionError("the duplicate was accepted")
+    engine.dispose()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from bot.telegram.app import TriageApplication
-from classifier.classify import Classifier
+from classifier.classify import Classifier, MessageIn, Result
 from intake.threading_rules import COMPLAINT_ABOUT_REQUEST
 from models.cases import Case
 from models.database import DatabaseSettings, make_engine, upgrade
@@ -164,7 +164,8 @@ def test_case_and_surrounding_space_do_not_matter(n: int, which: int) -> None:
         ("2 he was rude and left a mess", Label.SURVEY_FEEDBACK, None, None),  # Code 1.6: feedback
         ("5, no complaints at all", Label.SURVEY_FEEDBACK, None, None),
         ("can't complain, 4", Label.OTHER, None, None),
-        ("3", None, None, None),  # not classified: feedback unless a rule says otherwise
+        ("3", None, None, "not classified"),  # no classifier, or it failed: nothing ruled out a hazard
+        ("5 thanks, great job", None, None, "not classified"),
         ("this is a joke, the leak is back and I want to complain", Label.COMPLAINT, None, "asks to complain"),
         ("1/5 I will go to the Ombudsman", Label.SURVEY_FEEDBACK, None, "asks to complain"),
         ("please escalate this", None, None, "asks to complain"),
@@ -434,6 +435,43 @@ async def test_a_reply_that_is_a_new_complaint_stays_in_the_queue_with_its_score
         outcome = confirm_triage(session, message=stored, staff=tess, label=Label.COMPLAINT, now=clock(), work=WORK)
         session.commit()
         assert outcome.case is not None and outcome.case.linked_service_request_id == service_request.id
+
+
+class BrokenClassifier(Classifier):
+    """A classifier that fails on every message, as a broken model file would."""
+
+    def __init__(self) -> None:
+        pass
+
+    def classify_many(self, messages: Sequence[MessageIn], *, received: date) -> list[Result]:
+        raise RuntimeError("the model could not be loaded")
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["no classifier", "classification failed"])
+async def test_an_unclassified_reply_stays_in_the_queue_for_staff(
+    api: BotApiServer, engine: sa.Engine, clock: Clock, broken: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    reference = seed_request(engine)
+    ask(engine, reference, clock())
+    async with running(api, engine, BrokenClassifier() if broken else None, clock) as application:
+        await say(application, api, "5 thanks, great job")
+
+    (told,) = texts(api)
+    assert told.startswith(f"Thank you for your reply about {reference}. You gave us 5 out of 5.\n\n")
+    assert re.search(r"Thanks, we have your message\. Your reference is MSG-\d{6}\.", told)
+    (request,) = survey_requests(engine)
+    assert (request.score, request.answered_at) == (5, clock())  # answered, the score kept
+    message = the(engine, InboundMessage)
+    assert isinstance(message, InboundMessage)
+    (service_request,) = cases(engine, CaseKind.SERVICE_REQUEST)
+    assert message.status is MessageStatus.NEW and message.case_id == service_request.id  # not triaged
+    assert message.thread_hint == f"reply to the survey on {reference}: not classified"
+    assert cases(engine, CaseKind.SURVEY_FEEDBACK) == []
+    answered = the(engine, AuditEvent, AuditEvent.action == "survey_answered")
+    assert isinstance(answered, AuditEvent)
+    assert (answered.detail["for_staff"], answered.detail["feedback_case"]) == ("not classified", None)
+    assert [i.idempotency_key for i in outbox(engine)] == [f"survey-question:{reference}"]  # no feedback reply
+    assert ("classification failed" in caplog.text) is broken
 
 
 async def test_a_reply_after_the_window_or_without_a_survey_is_an_ordinary_message(

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from bot.commands.context import console, database_session, now
+from bot.settings import load_settings
 from models.errors import DomainError
 from models.repository.privacy import collect, erase_resident, find_resident, is_erased, staff_names
 from models.subject_access import subject_access_document
@@ -61,18 +62,22 @@ def erase(
     yes: Annotated[bool, typer.Option("--yes", help="Erase. Without it, only show what would be erased.")] = False,
     keep_tenancy_prefix: Annotated[
         list[str] | None,
-        typer.Option(help="Keep this leading part of the tenancy reference (the report's stock split); repeatable."),
+        typer.Option(
+            help="Keep this leading part of the tenancy reference (the report's stock split); repeatable. "
+            "Default: TRIAGE_LCHO_TENANCY_PREFIXES."
+        ),
     ] = None,
 ) -> None:
     """Erase one resident's personal data; the complaint statistics stay right.
 
     Anonymises rather than deletes. Their name becomes "\\[erased]"; their email, phone, address, tenancy
-    reference and Telegram id are cleared; their words and the texts about them (messages, definitions,
-    responses, correspondence, letters, notes) become "\\[erased]". Dates, stages, statuses, decisions and
-    counts stay, so the Code 8.1 report and TSM CH01/CH02 count the same. Messages still waiting to be sent
-    to them are cancelled; their stored emails and attachments are deleted unless another message holds
-    the same bytes. One "resident_erased" audit event keeps the reason and the counts. Erasing twice is
-    harmless. Without --yes it only shows what would be erased.
+    reference (all but a low-cost home ownership prefix, so CH01 still counts them as LCHO) and Telegram
+    id are cleared; their words and the texts about them (messages, definitions, responses, correspondence,
+    letters, notes) become "\\[erased]". Dates, stages, statuses, decisions and counts stay, so the Code 8.1
+    report and TSM CH01/CH02 count the same. Messages still waiting to be sent to them are cancelled; their
+    stored emails and attachments are deleted unless another message holds the same bytes. One
+    "resident_erased" audit event keeps the reason and the counts. Erasing twice is harmless. Without --yes
+    it only shows what would be erased.
 
     Whether to erase is the landlord's decision under its own retention policy: Code 5.12 asks for a full
     record of each complaint, and limitation periods or a live dispute may justify keeping it. Run this
@@ -80,7 +85,9 @@ def erase(
     chats: deal with those too.
     """
     moment = now()
-    with database_session() as session:
+    settings = load_settings()
+    keep = settings.report().lcho_tenancy_prefixes if keep_tenancy_prefix is None else keep_tenancy_prefix
+    with database_session(settings) as session:
         found = find_resident(session, key=str(resident_id))
         if not yes:
             footprint = collect(session, resident=found)
@@ -100,7 +107,7 @@ def erase(
             reason=reason,
             actor="cli",
             now=moment,
-            keep_tenancy_prefixes=keep_tenancy_prefix or (),
+            keep_tenancy_prefixes=keep,
         )
         session.commit()
     changed = {name: n for name, n in erasure.changed.items() if n}

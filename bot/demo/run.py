@@ -33,6 +33,7 @@ from models.case_actions import Actor, assign_handler
 from models.cases import Case, Deadline
 from models.database import DatabaseSettings, make_engine, upgrade
 from models.enums import CaseKind, DeadlineKind, Label, OutboxChannel, StaffRole
+from models.errors import DomainError
 from models.messages import InboundMessage
 from models.outbox import OutboxItem
 from models.people import StaffMember, StaffMemberCreate
@@ -84,9 +85,23 @@ class DemoClock:
         return lambda: moment
 
 
+MARKER = ".triage-demo"
+
+
+class NotADemoDirectoryError(DomainError):
+    """The directory holds a triage database the demo did not make: it may be someone's real data."""
+
+
 def prepare(directory: Path) -> DatabaseSettings:
-    """A fresh SQLite database in `directory` (only the demo's own files are replaced)."""
+    """A fresh SQLite database in `directory` (only the demo's own files are replaced, and only in a
+    directory the demo made: a marker file says so, so a real data directory is never wiped)."""
+    if (directory / "triage.db").exists() and not (directory / MARKER).exists():
+        raise NotADemoDirectoryError(
+            f"{directory} already holds a triage database that the demo did not make; "
+            "choose another --dir (the demo replaces its own database on every run)"
+        )
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("made by `triage demo`; its files here are replaced on each run\n")
     for name in OWNED:
         (directory / name).unlink(missing_ok=True)
     outbox = directory / "outbox"

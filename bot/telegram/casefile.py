@@ -41,7 +41,7 @@ from models.enums import (
     Party,
 )
 from models.errors import DomainError, NotFoundError
-from models.lifecycle import LifecycleError
+from models.lifecycle import NO_DEADLINES, LifecycleError
 from models.messages import InboundMessage
 from models.outbox import OutboxItem
 from models.people import StaffMember
@@ -128,7 +128,7 @@ def respond(engine: Engine, work: Casework, form: Respond, *, staff_id: int, now
 
     def act(session: Session, case: Case, staff: StaffMember) -> list[str]:
         stage = _stage(case)
-        case_actions.record_response(
+        item = actions.respond(
             session,
             case=case,
             stage=stage,
@@ -138,22 +138,17 @@ def respond(engine: Engine, work: Casework, form: Respond, *, staff_id: int, now
             outstanding_actions=form.actions,
             actor=Actor.staff(staff),
             now=now,
+            work=work,
         )
-        said = [
+        how = (
+            "how to escalate to stage 2 (Code 6.9)" if stage == 1 else "how to go to the Housing Ombudsman (Code 6.19)"
+        )
+        return [
             f"Stage {stage} response to {case.reference} recorded: {form.decision.value.replace('_', ' ')}.",
             f"Remedy: {form.remedy or 'none recorded'}. Outstanding actions: {form.actions or 'none recorded'}.",
+            f"The response letter, with the decision, reasons, remedy, outstanding actions and {how}, "
+            f"goes to the resident {_by(item)}.",
         ]
-        if stage == 1:
-            said.append(
-                "The response letter must give the decision, reasons, remedy, outstanding actions and how to "
-                "escalate to stage 2 (Code 6.9)."
-            )
-        else:
-            said.append(
-                "The final response must give the decision, reasons, remedy, outstanding actions and how to go to "
-                "the Housing Ombudsman (Code 6.19)."
-            )
-        return said
 
     return _on_case(engine, work, form.reference, staff_id=staff_id, now=now, act=act)
 
@@ -243,7 +238,7 @@ def _on_case(engine: Engine, work: Casework, reference: str, *, staff_id: int, n
     """Run one action on the case in one transaction: commit it all, or on a refusal none of it."""
     with Session(engine, expire_on_commit=False) as session:
         staff = get_staff(session, staff_id=staff_id)
-        case = case_by_reference(session, reference=reference)
+        case = case_by_reference(session, reference=reference, for_update=True)
         if staff is None:
             return NotDone("you are no longer on the staff list.")
         if case is None:
@@ -329,6 +324,7 @@ def summarise(session: Session, case: Case, work: Casework, now: datetime) -> Ca
                 work.calendar.working_days_between(today, d.due_on),
             )
             for d in open_deadlines
+            if case.status not in NO_DEADLINES
         ),
     )
 

@@ -3,30 +3,41 @@
 After a new resident's first message is stored, its receipt carries two buttons, "Add my details" and
 "Skip" (`claim_offer` records `link_offered_at` first, so the offer is made once, even across restarts
 or if it is ignored). "Add my details" asks three questions in turn, each skippable with its button or
-/skip: name, then address or tenancy reference, then email (checked loosely). /cancel stops. Each
-answer goes straight onto the resident record intake created for this Telegram user, which stays
+/skip: name, then address or tenancy reference, then email (checked loosely). /cancel stops. The name
+and the address go onto the resident record intake created for this Telegram user, which stays
 provisional until staff confirm it.
 
-An email address another resident record already holds is not merged: it is kept on this record as
-given, staff are told (an audit event and an alert), and the resident is told, kindly, that a person
-will check it first. Merging on an unchecked address could show this chat someone else's cases.
+The email is never written to `Resident.email`. Anyone can type any address into a chat, and that field
+is what email intake matches senders by and where letters (and the chat's email fallback) may go: a
+chat user who typed a support worker's address would have that person's later emails attached to
+their record and shown in their /status. So the address is kept only as an unverified claim, in the
+linking audit event (`claimed_email`), and staff are told by an alert to check it before using it
+(also saying, when it is so, that another record already holds it: nothing is merged). The resident is
+told a member of staff will confirm it, in the same words whether or not another record holds it, so
+the chat cannot be used to find out whose addresses we hold.
 
 The state is in the database, not in memory: each step is an audit event (`resident_link`, keyed by the
 resident's first message) whose `step` is the question now awaiting an answer. While one is awaited
 (for up to `TIMEOUT` after the last step) the resident's text messages are answers, not new messages.
-A photo is stored as a new message as always (the question stays open), and a text that cannot be an
-answer (far too long for a name or an address) ends the conversation and is stored as a new message,
-so no report is ever lost to it.
+A photo is stored as a new message as always (the question stays open). A text that cannot be an
+answer ends the conversation and is stored as a new message (receipt, staff card), so no report is
+ever lost to it: one too long for a name or an address, a "name" with a digit in it, an "address" with
+no house number, postcode or address word in it, or one the classifier reads as a report (a possible
+hazard, or a complaint or service request at `REPORT_CONFIDENCE` or more). The classifier reads an
+address with its numbers, postcode and address words taken out, as it reads "Flat 3" as repair talk.
+Without a classifier (or if it fails) the shape rules alone decide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -34,7 +45,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.telegram.context import Context, deps
-from models.enums import OutboxChannel, Party
+from classifier.classify import Classifier, MessageIn
+from models.enums import Channel, Label, OutboxChannel, Party
 from models.people import Resident
 from models.records import AuditEvent
 from models.repository.audit import record_event
@@ -50,10 +62,15 @@ from models.repository.residents import (
 from models.types import row_id
 from scheduler.casework import Casework
 from scheduler.jobs import complaints_officers, staff_email
-from scheduler.letters import LinkConflictAlert, render_link_conflict_alert
+from scheduler.letters import Rendered, environment
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
 
 ACTOR = "resident"
 CONFLICT_ACTION = "link_email_conflict"
+# Every alert about an email given in the chat, held elsewhere or not: `link-conflict:<resident>:<other
+# resident or "claim">:...`, the prefix and shape privacy erasure finds them by (models.repository.privacy).
 CONFLICT_ALERT_PREFIX = "link-conflict:"
 # Answers are awaited this long after the last step; after that, a text is a new message again.
 TIMEOUT = timedelta(hours=1)
@@ -96,10 +113,10 @@ SAVED = (
     "You can carry on sending us messages here."
 )
 NOTHING_SAVED = "That is fine. You can carry on sending us messages here."
-EMAIL_HELD_ELSEWHERE = (
-    "Thank you. We already have that email address on another record, so a member of our team will check "
-    "it is yours before joining the two up. Until then we will keep this chat separate. "
-    "You can carry on sending us messages here."
+# Said whenever an email was given, held on another record or not (see the module docstring).
+EMAIL_TO_CONFIRM = (
+    "Thank you. A member of our team will check your details, and will confirm your email address with you "
+    "before we use it. Until then we will write to you here. You can carry on sending us messages here."
 )
 NOT_AN_EMAIL = "That does not look like an email address. Please check it and send it again, or tap Skip."
 STOPPED = (
@@ -122,12 +139,23 @@ def skip_button(step: Step) -> InlineKeyboardMarkup:
 
 # ------------------------------------------------------------------------------ pure rules
 
-NAME_CHARS, NAME_WORDS = 100, 8
+NAME_CHARS, NAME_WORDS = 80, 6
 ADDRESS_CHARS, ADDRESS_WORDS = 300, 40
 EMAIL_CHARS, EMAIL_WORDS = 320, 4
 _EMAIL = re.compile(r"[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]{2,}")
 # A tenancy reference: one short token with a digit in it and no spaces, e.g. "T-104233" or "RH/00123".
 _TENANCY = re.compile(r"(?=[^\s]*\d)[A-Za-z0-9][A-Za-z0-9/\-.]{2,23}")
+# What makes a text an address: a number ("12", "3a"), a UK postcode, or a word addresses are made of.
+_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+_ADDRESS_WORDS = re.compile(
+    r"\b(?:flat|apartment|apt|maisonette|bungalow|house|cottages?|farm|lodge|hall|unit|block|floor|room|"
+    r"road|rd|street|st|lane|ln|court|ct|close|avenue|ave|drive|dr|way|crescent|terrace|place|gardens|grove|"
+    r"square|walk|estate|tower|towers|mews|row|hill|green|view|park|rise|parade|wharf)\b|\b\d+[a-z]?\b",
+    re.IGNORECASE,
+)
+# The classifier's reading that makes a text a report rather than an answer (with any possible hazard).
+REPORT_LABELS = frozenset({Label.COMPLAINT, Label.SERVICE_REQUEST})
+REPORT_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)
@@ -143,28 +171,90 @@ class TryAgain:
 
 @dataclass(frozen=True)
 class NotAnAnswer:
-    """Too long (or too many words) to be an answer: a new message, most likely a report."""
+    """Not shaped like an answer, or read as a report: a new message, most likely a report."""
 
 
 Answer = Fits | TryAgain | NotAnAnswer
 
 
-def read_answer(step: Step, text: str) -> Answer:
-    """How a text answers the question at `step`: where it goes, ask again, or not an answer at all."""
-    value = " ".join(text.split())
+@dataclass(frozen=True)
+class Reading:
+    """What the classifier made of a text: enough to say whether it is a report rather than an answer."""
+
+    label: str
+    confidence: float
+    hazard: str | None
+
+    @property
+    def is_report(self) -> bool:
+        return self.hazard is not None or (self.label in REPORT_LABELS and self.confidence >= REPORT_CONFIDENCE)
+
+
+def read_answer(step: Step, text: str, reading: Reading | None = None) -> Answer:
+    """How a text answers the question at `step`: where it goes, ask again, or not an answer at all.
+
+    `reading` is the classifier's reading of `to_classify(step, text)`, if there was one: a report is not
+    an answer, whatever its shape.
+    """
+    shaped = _shape(step, " ".join(text.split()))
+    if reading is not None and reading.is_report and not isinstance(shaped, NotAnAnswer):
+        return NotAnAnswer()
+    return shaped
+
+
+def _shape(step: Step, value: str) -> Answer:
     words = len(value.split())
     if step is Step.NAME:
-        return NotAnAnswer() if len(value) > NAME_CHARS or words > NAME_WORDS else Fits("name", value)
+        # A name has a letter in it and no digit: "07700 900123", "Flat 3" or "5" are not names.
+        too_long = len(value) > NAME_CHARS or words > NAME_WORDS
+        named = any(c.isalpha() for c in value) and not any(c.isdigit() for c in value)
+        return Fits("name", value) if named and not too_long else NotAnAnswer()
     if step is Step.ADDRESS:
         if len(value) > ADDRESS_CHARS or words > ADDRESS_WORDS:
             return NotAnAnswer()
-        return Fits("tenancy_ref", value) if _TENANCY.fullmatch(value) else Fits("address", value)
+        if _TENANCY.fullmatch(value):
+            return Fits("tenancy_ref", value)
+        addressed = _POSTCODE.search(value) or _ADDRESS_WORDS.search(value)
+        return Fits("address", value) if addressed else NotAnAnswer()
     if step is Step.EMAIL:
         email = value.strip(".").lower()
         if len(email) <= EMAIL_CHARS and _EMAIL.fullmatch(email):
             return Fits("email", email)
         return TryAgain(NOT_AN_EMAIL) if "@" in value or words <= EMAIL_WORDS else NotAnAnswer()
     raise ValueError(f"{step} is not a question")
+
+
+def to_classify(step: Step, text: str) -> str | None:
+    """What the classifier is to read of a text sent at `step`, or None when there is nothing to ask it:
+    not an answer by its shape already, or an email address or a tenancy reference (one token, no report).
+
+    An address is read with its numbers, postcode and address words taken out ("Flat 3, 12 Rose Court"
+    is repair talk to the model), so what is left is what it says besides being an address.
+    """
+    value = " ".join(text.split())
+    shaped = _shape(step, value)
+    if isinstance(shaped, NotAnAnswer) or (isinstance(shaped, Fits) and shaped.field in ("email", "tenancy_ref")):
+        return None
+    if step is Step.ADDRESS:
+        value = " ".join(_ADDRESS_WORDS.sub(" ", _POSTCODE.sub(" ", value)).replace(",", " ").split())
+    return value or None
+
+
+def classify_answer(classifier: Classifier | None, step: Step | None, text: str, now: datetime) -> Reading | None:
+    """The classifier's reading of a text sent while `step` is awaited; None without a classifier, with
+    nothing to read, or when it fails (the shape rules then decide alone). Blocking: run it in a thread."""
+    wanted = to_classify(step, text) if step is not None and classifier is not None else None
+    if classifier is None or wanted is None:
+        return None
+    try:
+        result = classifier.classify(
+            MessageIn(id="link-answer", channel=Channel.CHAT.value, subject=None, text=wanted),
+            received=now.astimezone(LONDON).date(),
+        )
+    except Exception:
+        log.exception("could not classify a linking answer; the shape rules decide alone")
+        return None
+    return Reading(result.label, result.confidence, result.hazard)
 
 
 def awaiting(last_step: str | None, last_at: datetime | None, now: datetime) -> Step | None:
@@ -297,8 +387,12 @@ def answer(
     text: str | None,
     now: datetime,
     source: str | None = None,
+    reading: Reading | None = None,
 ) -> Outcome:
     """Take the answer to `step` (`text` None: skipped) onto the resident record; move to the next question.
+
+    `reading` is the classifier's (`classify_answer`): a text it reads as a report is not an answer. An
+    email is not put on the record: it is kept in the audit event as a claim, and staff are told.
 
     `source` names the Telegram message. A message already taken (Telegram delivering an update again)
     is not taken twice: the question now awaited is asked again, or, if the conversation is over,
@@ -315,76 +409,58 @@ def answer(
         if step is None or current is not step:
             return Outcome(Reply.STALE)
         following = NEXT[step]
-        held_elsewhere = False
+        claimed = False
         if text is None:
             _record(session, resident, following, now, skipped=step.value, source=source)
         else:
-            read = read_answer(step, text)
+            read = read_answer(step, text, reading)
             if isinstance(read, TryAgain):
                 return Outcome(Reply.TRY_AGAIN, step, read.reason)
             if isinstance(read, NotAnAnswer):
-                _record(session, resident, Step.STOPPED, now, reason="not an answer", source=source)
+                reason = "read as a report" if reading is not None and reading.is_report else "not an answer"
+                _record(session, resident, Step.STOPPED, now, reason=reason, source=source)
                 session.commit()
                 return Outcome(Reply.NOT_AN_ANSWER)
-            held_elsewhere = _save(session, resident, read, now=now, work=work)
-            _record(session, resident, following, now, answered=read.field, source=source)
-        outcome = (
-            _finish(session, resident, held_elsewhere) if following is Step.DONE else Outcome(Reply.ASK, following)
-        )
+            if read.field == "email":
+                claimed = True
+                _record(session, resident, following, now, answered="email", claimed_email=read.value, source=source)
+                _flag_email(session, resident, read.value, now=now, work=work)
+            else:
+                setattr(resident, read.field, read.value)  # read_answer keeps each within its column
+                session.add(resident)
+                _record(session, resident, following, now, answered=read.field, source=source)
+        outcome = _finish(session, resident, claimed) if following is Step.DONE else Outcome(Reply.ASK, following)
         session.commit()
     return outcome
 
 
-def _save(session: Session, resident: Resident, answer: Fits, *, now: datetime, work: Casework) -> bool:
-    """Put one answer on the record; an email another record holds is kept here too, and flagged."""
-    other = None
-    if answer.field == "email":
-        other = other_resident_with_email(session, email=answer.value, resident_id=row_id(resident))
-    setattr(resident, answer.field, answer.value)  # read_answer keeps each within its column
-    session.add(resident)
-    session.flush()
-    if other is not None:
-        _flag_email(session, resident, other, answer.value, now=now, work=work)
-    return other is not None
-
-
-def _finish(session: Session, resident: Resident, held_elsewhere: bool) -> Outcome:
-    if held_elsewhere:
-        return Outcome(Reply.DONE, text=EMAIL_HELD_ELSEWHERE)
+def _finish(session: Session, resident: Resident, claimed: bool) -> Outcome:
+    if claimed:
+        return Outcome(Reply.DONE, text=EMAIL_TO_CONFIRM)
     answered = any(e.detail.get("answered") for e in link_events(session, resident_id=row_id(resident)))
     return Outcome(Reply.DONE, text=SAVED if answered else NOTHING_SAVED)
 
 
-def _flag_email(
-    session: Session, resident: Resident, other: Resident, email: str, *, now: datetime, work: Casework
-) -> None:
-    """Tell staff, never merge: an audit event, the staff chat and the complaints officers by email."""
-    first = first_message_id(session, resident_id=row_id(resident))
-    record_event(
-        session,
-        action=CONFLICT_ACTION,
-        actor=ACTOR,
-        now=now,
-        message_id=first,
-        detail={
-            "resident_id": resident.id,
-            "telegram_user_id": resident.telegram_user_id,
-            "email": email,
-            "other_resident_id": other.id,
-        },
-    )
-    letter = render_link_conflict_alert(
-        LinkConflictAlert(
-            chat_resident_id=row_id(resident),
-            telegram_user_id=resident.telegram_user_id or 0,
-            chat_name=resident.name,
-            email=email,
-            other_resident_id=row_id(other),
-            other_name=other.name,
-        ),
-        work.landlord,
-    )
-    key = f"{CONFLICT_ALERT_PREFIX}{resident.id}:{other.id}"
+def _flag_email(session: Session, resident: Resident, email: str, *, now: datetime, work: Casework) -> None:
+    """Tell staff an unverified email was given in the chat, and whether another record holds it (an audit
+    event then too): the staff chat and the complaints officers by email. Nothing is written or merged."""
+    other = other_resident_with_email(session, email=email, resident_id=row_id(resident))
+    if other is not None:
+        record_event(
+            session,
+            action=CONFLICT_ACTION,
+            actor=ACTOR,
+            now=now,
+            message_id=first_message_id(session, resident_id=row_id(resident)),
+            detail={
+                "resident_id": resident.id,
+                "telegram_user_id": resident.telegram_user_id,
+                "email": email,
+                "other_resident_id": other.id,
+            },
+        )
+    letter = render_claimed_email_alert(resident, email, other, work)
+    key = f"{CONFLICT_ALERT_PREFIX}{resident.id}:{other.id if other is not None else 'claim'}"
     messages = [staff_email(person, f"{key}:{person.id}", letter, work) for person in complaints_officers(session)]
     if work.staff_chat_id is not None:
         messages.append(
@@ -397,6 +473,49 @@ def _flag_email(
             )
         )
     enqueue_many(session, messages=messages, now=now)
+
+
+# The HTML part of `render_claimed_email_alert`, on the letters' own layout and staff footer (escaped).
+_CLAIM_HTML = """{% extends "_layout.html" %}
+{% block content %}
+<p style="{{ style.p }}"><strong>{{ headline }}</strong></p>
+<p style="{{ style.p }}">{{ who | join("<br>\n"|safe) }}</p>
+<p style="{{ style.p }}">{{ kept }}</p>
+
+<h2 style="{{ style.h2 }}">What to do</h2>
+<p style="{{ style.p }}">{{ todo }}</p>
+{% include "_staff_footer.html" %}
+{% endblock %}
+"""
+
+
+def render_claimed_email_alert(resident: Resident, email: str, other: Resident | None, work: Casework) -> Rendered:
+    """For staff, in the style of the other alerts: an unverified email given in the chat, to check before use."""
+    headline = "A resident in the Telegram chat gave an email address. It is not on their record until it is checked."
+    who = [
+        f"Chat resident: {resident.name or 'no name given'} (Telegram user {resident.telegram_user_id}, "
+        f"resident {resident.id})",
+        f"Unverified email given in chat: {email} \u2014 check before using it.",
+    ]
+    if other is not None:
+        who.append(f"Record that already has it: {other.name or 'no name recorded'} (resident {other.id})")
+        subject = f"Check a resident's email: resident {resident.id} gave one already on our records"
+    else:
+        subject = f"Check a resident's email: resident {resident.id} gave one in the chat"
+    kept = (
+        "Nothing has been merged or changed. The address is kept only in the record of the chat conversation: "
+        "no letter goes to it and no email from it is matched to this resident."
+    )
+    todo = (
+        "Check with the resident that the address is theirs (for example, by writing to it) before adding it to "
+        "their record or linking the records."
+    )
+    text = "\n\n".join(
+        [headline, "\n".join(who), kept, f"What to do\n{todo}", f"Sent by housing-triage for {work.landlord.name}."]
+    )
+    template = environment().from_string(_CLAIM_HTML)
+    html = template.render(headline=headline, who=who, kept=kept, todo=todo, subject=subject, landlord=work.landlord)
+    return Rendered(subject=subject, text=text + "\n", html=html.strip() + "\n")
 
 
 # ------------------------------------------------------------------------------ handlers
@@ -462,6 +581,8 @@ async def take_answer(update: Update, context: Context, step: Step | None, sourc
     if message is None or user is None or message.text is None:
         return False
     triage = deps(context)
+    # Read by the classifier first, off the event loop: a report sent mid-conversation is not an answer.
+    reading = await asyncio.to_thread(classify_answer, triage.classifier, step, message.text, triage.clock())
     outcome = await asyncio.to_thread(
         answer,
         triage.engine,
@@ -471,6 +592,7 @@ async def take_answer(update: Update, context: Context, step: Step | None, sourc
         text=message.text,
         now=triage.clock(),
         source=source_key,
+        reading=reading,
     )
     if outcome.reply is Reply.NOT_AN_ANSWER:
         await message.reply_text(NOT_AN_ANSWER)

@@ -23,8 +23,9 @@ from classifier.classify import Classifier
 from intake.chat import ChatIncoming, reference_for, store_chat_message
 from models.cases import Case, Deadline
 from models.classification import Classification, TriageDecision
-from models.enums import Label, MessageStatus
+from models.enums import AWAITING_STAFF, Label
 from models.errors import ConflictError, DomainError
+from models.lifecycle import NO_DEADLINES
 from models.messages import InboundMessage
 from models.people import Resident, StaffMember
 from models.records import AuditEvent
@@ -85,14 +86,17 @@ def resident_status(engine: Engine, *, telegram_user_id: int) -> ResidentStatus:
             .where(
                 InboundMessage.resident_id == row_id(resident),
                 col(InboundMessage.case_id).is_(None),
-                col(InboundMessage.status).in_([MessageStatus.NEW, MessageStatus.AWAITING_REVIEW]),
+                col(InboundMessage.status).in_(AWAITING_STAFF),
             )
             .order_by(col(InboundMessage.received_at).desc(), col(InboundMessage.id).desc())
             .limit(WAITING_SHOWN)
         ).all()
         return ResidentStatus(
             known=True,
-            cases=tuple(ResidentCase(c.reference, c.kind.value, c.status, due) for c, due in rows),
+            cases=tuple(
+                ResidentCase(c.reference, c.kind.value, c.status, None if c.status in NO_DEADLINES else due)
+                for c, due in rows
+            ),
             waiting=tuple((reference_for(m), m.received_at) for m in waiting),
         )
 
@@ -166,7 +170,7 @@ def unposted_cards(engine: Engine, work: Casework, *, limit: int) -> list[CardDa
     with Session(engine) as session:
         messages = session.exec(
             select(InboundMessage)
-            .where(InboundMessage.status == MessageStatus.AWAITING_REVIEW, col(InboundMessage.id).not_in(posted))
+            .where(col(InboundMessage.status).in_(AWAITING_STAFF), col(InboundMessage.id).not_in(posted))
             .order_by(hazard.desc(), col(InboundMessage.received_at), col(InboundMessage.id))
             .limit(limit)
         ).all()
@@ -201,7 +205,7 @@ def awaiting_review(engine: Engine, work: Casework, *, limit: int) -> tuple[list
 
     The deadline only ever moves later with the receipt time, so the oldest receipt is due first.
     """
-    waiting = InboundMessage.status == MessageStatus.AWAITING_REVIEW
+    waiting = col(InboundMessage.status).in_(AWAITING_STAFF)
     with Session(engine) as session:
         total = int(session.exec(select(func.count()).select_from(InboundMessage).where(waiting)).one())
         messages = session.exec(

@@ -75,11 +75,15 @@ def create_case(
     return case
 
 
-def case_by_reference(session: Session, *, reference: str) -> Case | None:
+def case_by_reference(session: Session, *, reference: str, for_update: bool = False) -> Case | None:
+    """The case, or None. `for_update` locks its row until the transaction ends (PostgreSQL; SQLite's
+    transactions already hold the write lock), so two staff acting on one case at once take turns and each
+    sees the other's change: two extensions cannot both pass the Code's limit."""
     parsed = parse_reference(reference)
     if parsed is None:
         return None
-    return session.exec(select(Case).where(Case.reference == str(parsed))).first()
+    query = select(Case).where(Case.reference == str(parsed))
+    return session.exec(query.with_for_update() if for_update else query).first()
 
 
 def cases_by_references(session: Session, *, references: Sequence[str]) -> dict[str, Case]:

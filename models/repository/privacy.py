@@ -18,6 +18,7 @@ posted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,9 +217,14 @@ def collect(session: Session, *, resident: Resident) -> Footprint:
             func.lower(col(c)).contains(email, autoescape=True)
             for c in (InboundMessage.body_text, InboundMessage.subject)
         ]
-        messages += session.exec(
-            select(InboundMessage).where(col(InboundMessage.resident_id).is_(None), sa.or_(*mentions))
-        )
+        named = _mention(email)
+        messages += [
+            m
+            for m in session.exec(
+                select(InboundMessage).where(col(InboundMessage.resident_id).is_(None), sa.or_(*mentions))
+            )
+            if _mentions(named, m.body_text, m.subject)
+        ]
     answered = [s.answer_message_id for s in surveys if s.answer_message_id is not None]
     messages += _where_in(session, InboundMessage, InboundMessage.id, answered, mine_or_nobodys)
 
@@ -297,7 +303,12 @@ def _outbox_items(
             func.lower(col(c)).contains(needle, autoescape=True)
             for c in (OutboxItem.subject, OutboxItem.body_text, OutboxItem.body_html)
         ]
-        items += session.exec(select(OutboxItem).where(no_case, sa.or_(*mentions)))
+        named = _mention(needle)
+        items += [
+            o
+            for o in session.exec(select(OutboxItem).where(no_case, sa.or_(*mentions)))
+            if _mentions(named, o.subject, o.body_text, o.body_html)
+        ]
     items += _keyed(session, [f"{UNREVIEWED_KEY}{i}:" for i in message_ids], no_case)
     conflicts = session.exec(
         select(OutboxItem).where(no_case, col(OutboxItem.idempotency_key).startswith(LINK_CONFLICT_KEY))
@@ -366,12 +377,11 @@ def _identifies(value: Any, *, email: str | None, telegram_user_id: int | None) 
     if isinstance(value, int):
         return telegram_user_id is not None and value == telegram_user_id
     if isinstance(value, str):
-        text = value.lower()
         return bool(
-            (email and email in text)
+            (email and _mention(email).search(value))
             or (
                 telegram_user_id is not None
-                and (text == str(telegram_user_id) or f"telegram:{telegram_user_id}" in text)
+                and (value == str(telegram_user_id) or _mention(f"telegram:{telegram_user_id}").search(value))
             )
         )
     if isinstance(value, dict | list):
@@ -380,6 +390,19 @@ def _identifies(value: Any, *, email: str | None, telegram_user_id: int | None) 
             for v in (value.values() if isinstance(value, dict) else value)
         )
     return False
+
+
+def _mention(needle: str) -> re.Pattern[str]:
+    """`needle` (an address, a case reference, telegram:ID) standing on its own in free text, in any case.
+
+    The SQL LIKE that finds candidates matches inside longer words too: bob@x.com is in jimbob@x.com and
+    bob@x.com.au, SR-2026-10000 in SR-2026-100001. Each hit is checked again with this.
+    """
+    return re.compile(r"(?<![\w.+-])" + re.escape(needle) + r"(?![\w-]|\.\w)", re.IGNORECASE)
+
+
+def _mentions(pattern: re.Pattern[str], *texts: str | None) -> bool:
+    return any(text and pattern.search(text) for text in texts)
 
 
 def _blobs_only_theirs(

@@ -15,7 +15,16 @@ from sqlmodel import Session, col, func, select
 
 from models.blobs import MailboxCheckpoint
 from models.cases import Case, Deadline
-from models.enums import CaseKind, CaseStatus, Channel, DeadlineKind, MessageStatus, OutboxChannel, OutboxStatus
+from models.enums import (
+    AWAITING_STAFF,
+    CaseKind,
+    CaseStatus,
+    Channel,
+    DeadlineKind,
+    MessageStatus,
+    OutboxChannel,
+    OutboxStatus,
+)
 from models.messages import InboundMessage
 from models.outbox import OutboxItem
 from models.repository.cases import CLOSED_STATUSES
@@ -85,7 +94,7 @@ class ServiceStatus:
 
     @property
     def awaiting_review(self) -> int:
-        return self.messages.get(MessageStatus.AWAITING_REVIEW, 0)
+        return sum(self.messages.get(status, 0) for status in AWAITING_STAFF)
 
 
 def service_status(session: Session, *, now: datetime, overdue_limit: int = 5) -> ServiceStatus:
@@ -111,7 +120,7 @@ def message_counts(session: Session) -> dict[MessageStatus, int]:
 def oldest_awaiting_review(session: Session) -> WaitingMessage | None:
     row = session.exec(
         select(InboundMessage.id, InboundMessage.channel, InboundMessage.received_at)
-        .where(InboundMessage.status == MessageStatus.AWAITING_REVIEW)
+        .where(col(InboundMessage.status).in_(AWAITING_STAFF))
         .order_by(col(InboundMessage.received_at), col(InboundMessage.id))
         .limit(1)
     ).first()
