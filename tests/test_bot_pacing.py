@@ -217,4 +217,4 @@ async def test_a_message_the_classifier_could_not_label_still_gets_a_card(engine
             assert await poster.run(bot) == 2
         assert card_ids(api) == [unlabelled, labelled]  # received first, so its deadline is first
         first = api.sent_messages(STAFF_CHAT)[0].text or ""
-        assert "The classifier never saw this one." in first and "Predicted:" not in first
+        assert "The classifier never saw this one." in first and "Predicted: not classified" in first
