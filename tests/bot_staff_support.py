@@ -44,12 +44,6 @@ STAFF_ONLY = "Sorry, that is for staff only. If you are a resident, just send us
 
 
 @pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=2) as server:
-        yield server
-
-
-@pytest.fixture
 def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     """Tess, Sam and Priya (active, with @usernames) and Gone (inactive), on a SQLite file."""
     eng = make_engine(DatabaseSettings(f"sqlite:///{tmp_path}/triage.db"))

@@ -19,6 +19,8 @@ from models.database import DatabaseSettings, make_engine
 from tests.servers.common import missing_service
 from tests.servers.dovecot import DovecotServer, imap, start_dovecot
 from tests.servers.postgres import PostgresServer, start_postgres
+from tests.servers.smtp import SmtpServer
+from tests.servers.telegram_api import BotApiServer
 
 BACKENDS = ["sqlite", "postgresql"]
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -114,6 +116,24 @@ def folder(dovecot: DovecotServer) -> Iterator[str]:
     client = imap(dovecot)
     client.delete_folder(name)
     client.logout()
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiServer]:
+    """Our loopback Telegram Bot API server, fresh for each test."""
+    with BotApiServer(max_poll_seconds=1) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """An aiosmtpd server on 127.0.0.1 that records what it receives."""
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

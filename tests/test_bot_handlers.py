@@ -54,12 +54,6 @@ MOULD = (
 
 
 @pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=2) as server:
-        yield server
-
-
-@pytest.fixture
 def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     """A SQLite file (WAL), as handlers use the database from several threads at once."""
     eng = make_engine(DatabaseSettings(f"sqlite:///{tmp_path}/triage.db"))

@@ -131,12 +131,6 @@ def outbox_items(engine: sa.Engine) -> list[OutboxItem]:
 
 
 @pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=2) as server:
-        yield server
-
-
-@pytest.fixture
 def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     eng = make_engine_at(tmp_path)
     try:

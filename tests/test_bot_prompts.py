@@ -54,7 +54,7 @@ from tests.test_bot_handlers import (
     triage_of,
 )
 
-api, engine, clock, app = support.api, support.engine, support.clock, support.app  # the shared fixtures
+engine, clock, app = support.engine, support.clock, support.app  # the shared fixtures
 
 
 async def post_card(app: TriageApplication, api: BotApiServer, engine: sa.Engine, text: str, *, key: str) -> BotMessage:

@@ -63,7 +63,7 @@ from tests.bot_staff_support import (
 from tests.servers.telegram_api import BotApiServer
 from tests.test_bot_handlers import GONE, RESIDENT, SAM, STAFF_CHAT, TESS, audit, count, handle, seed_message, texts
 
-api, engine, clock, app = support.api, support.engine, support.clock, support.app  # the shared fixtures
+engine, clock, app = support.engine, support.clock, support.app  # the shared fixtures
 
 # --------------------------------------------------------------------------------- the syntax (pure)
 

@@ -45,26 +45,10 @@ from scheduler.fallback import FALLBACK_SUFFIX, fall_back_to_email, fallback_key
 from scheduler.mail_settings import DeliverySettings, Security
 from scheduler.senders import TelegramSender
 from tests.bot_harness import RESIDENT, STAFF_CHAT, WORK, Clock
-from tests.servers.smtp import RecordingHandler, SmtpServer
+from tests.servers.smtp import SmtpServer
 from tests.servers.telegram_api import BotApiServer
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a Monday
-
-
-@pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=1) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(RecordingHandler())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

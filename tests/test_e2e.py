@@ -14,7 +14,6 @@ chat resident's complaint is acknowledged by chat. Every wait is bounded.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from email.message import EmailMessage
@@ -61,22 +60,6 @@ WAIT = 30.0  # one step: IMAP IDLE, a card job run, an outbox run, on a busy two
 
 def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-@pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=1) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def resident_email(subject: str, body: str, *, reply_to: str | None = None) -> bytes:

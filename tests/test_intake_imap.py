@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 import intake.ingest as ingest_module
 from classifier.classify import Classifier
@@ -20,6 +20,7 @@ from intake.mailbox import ImapMailbox, MailboxError
 from intake.settings import IntakeSettings, MailboxSettings, Security
 from intake.store import Incoming
 from models.classification import Classification
+from models.database import DatabaseSettings, make_engine
 from models.enums import CaseKind, CaseStatus, MessageStatus, OutboxChannel
 from models.messages import Attachment, InboundMessage
 from models.outbox import OutboxItem
@@ -369,10 +370,13 @@ def test_tls_is_the_default_and_never_falls_back_to_plain(dovecot: DovecotServer
     assert "loopback-only-password" not in repr(settings)
 
 
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_idle_delivers_new_mail_within_seconds_and_intake_survives_a_server_restart(
-    dovecot: DovecotServer, folder: str, engine: sa.Engine, classifier: Classifier
+    dovecot: DovecotServer, folder: str, tmp_path: Path, classifier: Classifier
 ) -> None:
+    # A SQLite file, as in production: intake's thread and this test's polling each get their own connection
+    # (the in-memory `engine` fixture shares one connection, which two threads must not use at once).
+    engine = make_engine(DatabaseSettings(f"sqlite:///{tmp_path}/intake.db"))
+    SQLModel.metadata.create_all(engine)
     intake = intake_for(dovecot, folder, engine, classifier, IntakeSettings(poll_seconds=30, idle_seconds=30))
     stop = threading.Event()
     worker = threading.Thread(target=intake.run, args=(stop,), daemon=True)
@@ -397,4 +401,5 @@ def test_idle_delivers_new_mail_within_seconds_and_intake_survives_a_server_rest
     finally:
         stop.set()
         worker.join(timeout=40)
+        engine.dispose()
     assert not worker.is_alive()

@@ -11,7 +11,6 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -101,22 +100,6 @@ def chat_messages(engine: sa.Engine) -> int:
     with Session(engine) as session:
         query = select(func.count()).select_from(InboundMessage).where(InboundMessage.channel == Channel.CHAT)
         return int(session.exec(query).one())
-
-
-@pytest.fixture
-def api() -> Iterator[BotApiServer]:
-    with BotApiServer(max_poll_seconds=1) as server:
-        yield server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_run_serves_chat_delivers_mail_records_heartbeats_and_stops_cleanly(
