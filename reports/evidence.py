@@ -16,12 +16,12 @@ from sqlmodel import col
 
 from models.cases import Case, Deadline, Extension
 from models.classification import Classification, TriageDecision
-from models.enums import CaseKind, Channel, OutboxStatus
+from models.enums import CaseKind, Channel
 from models.messages import InboundMessage
 from models.outbox import OutboxItem
 from models.people import ContactRestriction, SupportNeed
 from reports.complaints import stage_cohort
-from reports.registers import has_triage_decision
+from reports.registers import has_triage_decision, told_how_to_complain
 from reports.scope import Scope
 
 
@@ -111,15 +111,7 @@ def evidence(scope: Scope) -> Evidence:
         .where(col(OutboxItem.case_id) == col(Case.id), col(OutboxItem.idempotency_key).startswith("exclusion:"))
         .exists()
     )
-    survey_reply = (
-        sa.select(sa.literal(1))
-        .where(
-            col(OutboxItem.case_id) == col(Case.id),
-            col(OutboxItem.idempotency_key).startswith("survey:"),
-            col(OutboxItem.status) != OutboxStatus.FAILED,
-        )
-        .exists()
-    )
+    survey_reply = told_how_to_complain()
     surveys_not_told = _listed(
         scope,
         sa.and_(col(Case.kind) == CaseKind.SURVEY_FEEDBACK, scope.within(col(Case.received_at)), sa.not_(survey_reply)),

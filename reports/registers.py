@@ -204,14 +204,10 @@ def _survey_texts(scope: Scope) -> Any:
     return scope.session.execute(sa.union_all(by_decision, by_filing), execution_options={"yield_per": 1000})
 
 
-def survey_feedback(scope: Scope) -> SurveyFeedback:
-    """Code 1.6: survey replies, the unhappy ones, and whether each was told how to complain.
-
-    "Told how to complain" counts survey cases with the reply the system writes (key "survey:REF"),
-    unless its delivery failed for good.
-    """
-    survey_case = sa.and_(col(Case.kind) == CaseKind.SURVEY_FEEDBACK, scope.within(col(Case.received_at)))
-    replied = (
+def told_how_to_complain() -> sa.Exists:
+    """For a survey feedback case (correlated on Case.id): the reply the system writes, which says how to
+    complain (key "survey:REF"), exists and has not finally failed (Code 1.6)."""
+    return (
         sa.select(sa.literal(1))
         .where(
             col(OutboxItem.case_id) == col(Case.id),
@@ -220,6 +216,16 @@ def survey_feedback(scope: Scope) -> SurveyFeedback:
         )
         .exists()
     )
+
+
+def survey_feedback(scope: Scope) -> SurveyFeedback:
+    """Code 1.6: survey replies, the unhappy ones, and whether each was told how to complain.
+
+    "Told how to complain" counts survey cases with the reply the system writes (key "survey:REF"),
+    unless its delivery failed for good.
+    """
+    survey_case = sa.and_(col(Case.kind) == CaseKind.SURVEY_FEEDBACK, scope.within(col(Case.received_at)))
+    replied = told_how_to_complain()
     received, told = scope.session.execute(
         sa.select(sa.func.count(), sa.func.sum(sa.case((replied, 1), else_=0))).where(survey_case)
     ).one()

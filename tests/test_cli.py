@@ -111,3 +111,14 @@ def test_the_installed_entry_point_never_prints_a_traceback(tmp_path: Path) -> N
         [sys.executable, "-m", "bot", "--help"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0 and "db" in done.stdout and "cases" in done.stdout
+
+
+def test_sweep_and_deliver_check_the_database_and_say_what_they_did(tmp_path: Path) -> None:
+    assert triage("sweep", data_dir=tmp_path)[2].strip() == (
+        f"error: no database at {tmp_path / 'triage.db'}: run `triage db upgrade` to create it"
+    )
+    triage("db", "upgrade", data_dir=tmp_path)
+    code, out, _ = triage("sweep", "--at", "2026-12-08T10:00", data_dir=tmp_path)
+    assert (code, out.strip()) == (0, "reminders 0, overdue notices 0, alerts 0, digests 0 enqueued")
+    code, _, err = triage("deliver", data_dir=tmp_path)
+    assert code == 1 and "no SMTP server is configured" in err

@@ -9,14 +9,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 
-from bot.commands.context import console
-from bot.settings import load_settings
+from bot.commands.context import checked_engine, console
+from bot.settings import TriageSettings, load_settings
 from classifier.classify import Classifier
 from classifier.settings import load_current
 from intake.ingest import EmailIntake
 from intake.mailbox import ImapMailbox, MailboxError
-from models.database import make_engine, require_current_schema
+from intake.settings import MailboxSettings
 from models.errors import DomainError
 
 
@@ -35,9 +36,11 @@ def ingest(
             "email intake is not configured: set TRIAGE_IMAP_HOST, TRIAGE_IMAP_USERNAME "
             "and TRIAGE_IMAP_PASSWORD (or TRIAGE_IMAP_OAUTH2_TOKEN)"
         )
-    db = settings.database()
-    engine = make_engine(db)
-    require_current_schema(db, engine)
+    with checked_engine(settings) as engine:
+        _ingest(engine, settings, mailbox, once=once)
+
+
+def _ingest(engine: Engine, settings: TriageSettings, mailbox: MailboxSettings, *, once: bool) -> None:
     intake = EmailIntake(
         mailbox=ImapMailbox(mailbox),
         mailbox_name=mailbox.name,
@@ -46,27 +49,24 @@ def ingest(
         settings=settings.intake(),
         clock=lambda: datetime.now(UTC),
     )
-    try:
-        if once:
-            try:
-                report = intake.drain()
-            except MailboxError as exc:
-                raise DomainError(f"mailbox {mailbox.name}: {exc}") from exc
-            finally:
-                intake.mailbox.close()
-            console.print(
-                f"{mailbox.name}: fetched {report.fetched}, stored {report.stored}, duplicates "
-                f"{report.duplicates}, auto-generated {report.auto_generated}, quarantined "
-                f"{report.quarantined}"
-            )
-            return
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        console.print(f"Listening to {mailbox.name} (Ctrl-C to stop)")
+    if once:
         try:
-            intake.run(stop)
-        except KeyboardInterrupt:
-            stop.set()
-    finally:
-        engine.dispose()
+            report = intake.drain()
+        except MailboxError as exc:
+            raise DomainError(f"mailbox {mailbox.name}: {exc}") from exc
+        finally:
+            intake.mailbox.close()
+        console.print(
+            f"{mailbox.name}: fetched {report.fetched}, stored {report.stored}, duplicates "
+            f"{report.duplicates}, auto-generated {report.auto_generated}, quarantined "
+            f"{report.quarantined}"
+        )
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"Listening to {mailbox.name} (Ctrl-C to stop)")
+    try:
+        intake.run(stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 
 from bot import wiring
-from bot.commands.context import console
+from bot.commands.context import checked_engine, console
 from bot.settings import load_settings
-from models.database import make_engine, require_current_schema
 from models.errors import DomainError
 from scheduler.service import SchedulerService
 
@@ -20,17 +19,12 @@ def sweep(
 ) -> None:
     """Run the reminder, overdue, unreviewed-message and digest sweeps once."""
     settings = load_settings()
-    db = settings.database()
-    engine = make_engine(db)
-    try:
-        require_current_schema(db, engine)
-        clock = wiring.utc_now
-        if at is not None:
-            fixed = at if at.tzinfo else at.replace(tzinfo=UTC)
-            clock = lambda: fixed  # noqa: E731  (a fixed clock for a dry run at another moment)
+    clock = wiring.utc_now
+    if at is not None:
+        fixed = at if at.tzinfo else at.replace(tzinfo=UTC)
+        clock = lambda: fixed  # noqa: E731  (a fixed clock for a dry run at another moment)
+    with checked_engine(settings) as engine:
         report = SchedulerService(engine=engine, work=wiring.casework(settings), clock=clock).sweep()
-    finally:
-        engine.dispose()
     console.print(
         f"reminders {report.reminders}, overdue notices {report.overdue_notices}, "
         f"alerts {report.alerts}, digests {report.digests} enqueued"
@@ -42,10 +36,7 @@ def deliver(
 ) -> None:
     """Send what is due in the outbox by SMTP (TRIAGE_SMTP_HOST), retrying failures later."""
     settings = load_settings()
-    db = settings.database()
-    engine = make_engine(db)
-    try:
-        require_current_schema(db, engine)
+    with checked_engine(settings) as engine:
         worker = wiring.outbox_worker(settings, engine, wiring.casework(settings))
         if worker is None:
             raise DomainError("no SMTP server is configured: set TRIAGE_SMTP_HOST (and TRIAGE_SMTP_FROM_ADDRESS)")
@@ -56,6 +47,4 @@ def deliver(
             sent += report.sent
             if report.claimed == 0 or not once:
                 break
-    finally:
-        engine.dispose()
     console.print(f"claimed {total}, sent {sent}")

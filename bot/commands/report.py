@@ -17,9 +17,9 @@ import typer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.commands.context import console, now
+from bot.commands.context import checked_engine, console, now
 from bot.settings import TriageSettings, load_settings
-from models.database import make_engine, read_only, require_current_schema
+from models.database import read_only
 from models.errors import DomainError
 from reports.build import Report, build_report, report_json
 from reports.evidence import evidence
@@ -81,15 +81,10 @@ def run_report(
 def _load(first: str, last: str) -> tuple[TriageSettings, Period, Report, list[Assessment]]:
     period = parse_period(first, last)
     settings = load_settings()
-    db = settings.database()
-    engine = make_engine(db)
-    try:
-        require_current_schema(db, read_only(engine))
+    with checked_engine(settings) as engine:
         report, rows = run_report(
             engine, period=period, settings=settings.report(), calendar=settings.calendar(), as_of=now()
         )
-    finally:
-        engine.dispose()
     return settings, period, report, rows
 
 
